@@ -1,0 +1,63 @@
+# tdi — every command a newcomer needs. `make run` and `make test` install what they need.
+SHELL := /bin/bash
+PYTHON_VERSION := $(shell cat .python-version)
+PY := python$(PYTHON_VERSION)
+UV := UV_PYTHON_DOWNLOADS=never $(PY) -m uv
+VENV := .venv
+MANAGE := $(VENV)/bin/python manage.py
+export DJANGO_DEBUG ?= 1
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: install migrate demo run test test-postgres e2e chromium lint format check-deploy bench clean
+
+$(VENV)/.installed: pyproject.toml uv.lock .python-version
+	@$(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install --quiet --disable-pip-version-check uv
+	$(UV) sync --frozen
+	@touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(MANAGE) migrate --noinput
+
+demo: migrate
+	$(MANAGE) demo
+
+run: demo
+	@echo "tdi : http://127.0.0.1:8000  (Ctrl+C pour arrêter)"
+	$(MANAGE) runserver 127.0.0.1:8000
+
+test: install
+	$(VENV)/bin/pytest -q
+
+test-postgres: install
+	@test -n "$$DATABASE_URL" || { echo "DATABASE_URL=postgres://… est requis"; exit 2; }
+	$(VENV)/bin/pytest -q
+
+chromium:
+	@test -x $(CHROMIUM) || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+e2e: install chromium
+	DJANGO_ALLOW_ASYNC_UNSAFE=true CHROMIUM=$(CHROMIUM) $(VENV)/bin/pytest -q -m e2e tests/e2e
+
+lint: install
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(MANAGE) makemigrations --check --dry-run
+	$(MANAGE) check
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+# `check --deploy` with production-like environment variables (no debug, a real secret key).
+check-deploy: install
+	DJANGO_DEBUG=0 DJANGO_SECRET_KEY=$$(head -c 48 /dev/urandom | base64) DJANGO_ALLOWED_HOSTS=tdi.example.fr \
+		$(MANAGE) check --deploy --fail-level WARNING
+
+bench: install
+	$(VENV)/bin/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) staticfiles

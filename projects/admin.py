@@ -1,0 +1,72 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    Document,
+    FundingLine,
+    Indicator,
+    Membership,
+    Milestone,
+    Organisation,
+    Project,
+    Territory,
+)
+
+
+@admin.register(Territory)
+class TerritoryAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "code", "region", "prefix"]
+    search_fields = ["name", "code"]
+    filter_horizontal = ["intercommunalities"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "kind", "siren"]
+    list_filter = ["kind"]
+    search_fields = ["name", "siren"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "territory", "role", "organisation"]
+    list_filter = ["territory", "role"]
+    autocomplete_fields = ["organisation"]
+
+
+class FundingLineInline(admin.TabularInline):
+    model = FundingLine
+    extra = 0
+    autocomplete_fields = ["funder"]
+
+
+class IndicatorInline(admin.TabularInline):
+    model = Indicator
+    extra = 0
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 0
+
+
+@admin.register(Project)
+class ProjectAdmin(SimpleHistoryAdmin):
+    list_display = ["reference", "title", "territory", "stage", "total_cost", "is_archived"]
+    list_filter = ["territory", "stage", "axis", "is_archived"]
+    search_fields = ["reference", "title"]
+    # The stage only moves through Project.move_to, which checks the move and records a reason.
+    readonly_fields = ["reference", "stage"]
+    autocomplete_fields = ["lead_organisation", "epci", "partners"]
+    filter_horizontal = ["lead_users"]
+    inlines = [FundingLineInline, IndicatorInline, MilestoneInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # archive instead: a project is never deleted, its history stays
+
+
+@admin.register(Document)
+class DocumentAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "project", "kind", "uploaded_at"]
+    readonly_fields = ["content_type", "size", "original_name", "file"]
+    list_filter = ["kind"]

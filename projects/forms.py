@@ -1,0 +1,335 @@
+import filetype
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.template.defaultfilters import filesizeformat
+
+from .models import (
+    Axis,
+    Document,
+    FundingLine,
+    Indicator,
+    Milestone,
+    Organisation,
+    Project,
+    Role,
+    Stage,
+)
+
+
+def localized_fields(field: models.Field, **kwargs) -> forms.Field:
+    """Decimal inputs accept French writing (1 250 000,50) and dates use the date picker."""
+    if isinstance(field, models.DecimalField):
+        kwargs.setdefault("localize", True)
+        formfield = field.formfield(**kwargs)
+        formfield.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+        formfield.error_messages["invalid"] = (
+            "Saisissez un montant, par exemple 1 250 000 ou 12,50."
+        )
+        return formfield
+    if isinstance(field, models.DateField):
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+        formfield = field.formfield(**kwargs)
+        formfield.error_messages["invalid"] = "Saisissez une date valide (jj/mm/aaaa)."
+        return formfield
+    return field.formfield(**kwargs)
+
+
+class ProjectForm(forms.ModelForm):
+    """Every field a coordinator, or the lead of a project being written, may change."""
+
+    class Meta:
+        model = Project
+        formfield_callback = localized_fields
+        fields = [
+            "title",
+            "summary",
+            "description",
+            "axis",
+            "lead_organisation",
+            "partners",
+            "lead_users",
+            "commune",
+            "epci",
+            "planned_start",
+            "planned_end",
+            "total_cost",
+            "progress",
+            "is_public",
+        ]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "description": forms.Textarea(attrs={"rows": 8}),
+            "partners": forms.SelectMultiple(attrs={"size": 6}),
+            "lead_users": forms.SelectMultiple(attrs={"size": 4}),
+        }
+        help_texts = {
+            "partners": "Maintenez Ctrl (ou Cmd) pour en choisir plusieurs.",
+            "lead_users": "Comptes habilités à mettre à jour le projet.",
+        }
+
+    def __init__(self, *args, territory, can_assign_leads: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.territory = territory
+        if can_assign_leads:
+            self.fields["lead_users"].queryset = (
+                get_user_model()
+                .objects.filter(memberships__territory=territory, memberships__role=Role.LEAD)
+                .order_by("last_name", "first_name")
+            )
+            self.fields["lead_users"].label_from_instance = lambda u: (
+                u.get_full_name() or u.username
+            )
+        else:
+            del self.fields["lead_users"]
+        epcis = territory.intercommunalities.all()
+        self.fields["epci"].queryset = epcis
+        self.fields["axis"].choices = [("", "— Choisir un axe —"), *Axis.choices]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("planned_start"), cleaned.get("planned_end")
+        if start and end and end < start:
+            self.add_error("planned_end", "La fin prévue ne peut pas précéder le début prévu.")
+        return cleaned
+
+
+class ProgressForm(forms.ModelForm):
+    """What a lead may update once the project is financed: its progress."""
+
+    class Meta:
+        model = Project
+        fields = ["progress"]
+
+
+class FundingLineForm(forms.ModelForm):
+    class Meta:
+        model = FundingLine
+        formfield_callback = localized_fields
+        fields = ["funder", "instrument", "amount", "status"]
+        error_messages = {
+            "funder": {"invalid_choice": "Ce financeur est inconnu : choisissez-le dans la liste."}
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["funder"].queryset = Organisation.objects.order_by("name")
+
+
+class IndicatorForm(forms.ModelForm):
+    class Meta:
+        model = Indicator
+        formfield_callback = localized_fields
+        fields = ["kind", "target", "achieved", "unit", "measured_on"]
+        help_texts = {"unit": "Laissée vide, l'unité usuelle de l'indicateur est reprise."}
+
+
+class MilestoneForm(forms.ModelForm):
+    class Meta:
+        model = Milestone
+        formfield_callback = localized_fields
+        fields = ["title", "due_on", "done_on"]
+
+
+class IndicatorProgressForm(IndicatorForm):
+    class Meta(IndicatorForm.Meta):
+        fields = ["achieved", "measured_on"]
+
+
+class MilestoneProgressForm(MilestoneForm):
+    class Meta(MilestoneForm.Meta):
+        fields = ["done_on"]
+
+
+class ProjectRowsFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        # Django silently skips an existing row whose id is not one of this project's rows
+        # (a forged or stale id): refuse the whole form instead.
+        if any(form.instance.pk is None for form in self.initial_forms):
+            raise ValidationError(
+                "Une des lignes envoyées n'appartient pas à ce projet (elle a peut-être été "
+                "supprimée entre-temps) : rechargez la page et recommencez."
+            )
+
+
+def _formset(form, *, can_add: bool = True):
+    return forms.inlineformset_factory(
+        Project,
+        form._meta.model,
+        form=form,
+        formset=ProjectRowsFormSet,
+        extra=1 if can_add else 0,
+        can_delete=can_add,
+        max_num=200,
+        validate_max=True,
+    )
+
+
+# Prefix → (formset for full edit, formset for progress edit); the prefixes are in French
+# because they show in the "add a row" URL.
+FORMSETS = {
+    "financement": (_formset(FundingLineForm), None),
+    "indicateurs": (_formset(IndicatorForm), _formset(IndicatorProgressForm, can_add=False)),
+    "jalons": (_formset(MilestoneForm), _formset(MilestoneProgressForm, can_add=False)),
+}
+
+
+def build_formsets(mode: str, project: Project, data=None) -> dict[str, forms.BaseFormSet]:
+    formsets = {}
+    for prefix, (full, progress) in FORMSETS.items():
+        formset_class = full if mode == "full" else progress
+        if formset_class is not None:
+            formsets[prefix] = formset_class(data, instance=project, prefix=prefix)
+    return formsets
+
+
+class StageMoveForm(forms.Form):
+    stage = forms.ChoiceField(label="Nouvelle étape")
+    reason = forms.CharField(
+        label="Motif",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Obligatoire pour un retour en arrière, un retrait, une suspension ou un abandon.",
+    )
+
+    def __init__(self, *args, project: Project, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.project = project
+        self.moves = dict(project.allowed_moves(user))
+        self.fields["stage"].choices = [
+            (to, f"{move.label} → {Stage(to).label}") for to, move in self.moves.items()
+        ]
+        self.fields["stage"].error_messages["invalid_choice"] = (
+            "Ce changement d'étape n'est pas possible depuis l'étape actuelle."
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        move = self.moves.get(cleaned.get("stage"))
+        if move and move.motive_required and not cleaned.get("reason", "").strip():
+            self.add_error("reason", "Le motif est obligatoire pour ce changement d'étape.")
+        return cleaned
+
+
+def detect_content_type(upload) -> str | None:
+    """The document's type read from its content (magic bytes), never from its name."""
+    head = upload.read(8192)
+    upload.seek(0)
+    kind = filetype.guess(head)
+    if kind is not None:
+        # OpenDocument and OOXML files are zip archives; filetype tells them apart by content.
+        return kind.mime if kind.mime in Document.EXTENSIONS else None
+    if b"\x00" in head:
+        return None
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            head[:-3].decode("utf-8")  # the sample may cut a multi-byte character
+        except UnicodeDecodeError:
+            return None
+    return "text/csv" if upload.name.lower().endswith(".csv") else "text/plain"
+
+
+class DocumentForm(forms.ModelForm):
+    class Meta:
+        model = Document
+        fields = ["title", "kind", "file"]
+        help_texts = {
+            "file": "PDF, image PNG ou JPEG, document Word, Excel ou OpenDocument, CSV ou texte ; "
+            f"{filesizeformat(settings.DOCUMENT_MAX_SIZE)} au plus."
+        }
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > settings.DOCUMENT_MAX_SIZE:
+            raise ValidationError(
+                f"Le fichier pèse {filesizeformat(upload.size)} : la limite est de "
+                f"{filesizeformat(settings.DOCUMENT_MAX_SIZE)}."
+            )
+        content_type = detect_content_type(upload)
+        if content_type is None:
+            raise ValidationError(
+                "Ce type de fichier n'est pas accepté (le contenu est vérifié, pas seulement "
+                "l'extension) : déposez un PDF, une image, un document bureautique ou un CSV."
+            )
+        self.instance.content_type = content_type
+        self.instance.size = upload.size
+        self.instance.original_name = upload.name[-255:]
+        return upload
+
+
+class ReplaceDocumentForm(DocumentForm):
+    class Meta(DocumentForm.Meta):
+        fields = ["file"]
+
+
+class ProjectFilterForm(forms.Form):
+    SORTS = {
+        "reference": ("reference", "Référence"),
+        "titre": ("title", "Intitulé"),
+        "etape": ("stage", "Étape"),
+        "cout": ("total_cost", "Coût croissant"),
+        "-cout": ("-total_cost", "Coût décroissant"),
+        "-modifie": ("-updated_at", "Dernière modification"),
+    }
+
+    q = forms.CharField(label="Rechercher", required=False, max_length=100)
+    etape = forms.ChoiceField(
+        label="Étape", required=False, choices=[("", "Toutes")] + Stage.choices
+    )
+    axe = forms.ChoiceField(label="Axe", required=False, choices=[("", "Tous")] + Axis.choices)
+    porteur = forms.ModelChoiceField(
+        label="Structure porteuse",
+        required=False,
+        queryset=Organisation.objects.none(),
+        empty_label="Toutes",
+    )
+    financeur = forms.ModelChoiceField(
+        label="Financeur",
+        required=False,
+        queryset=Organisation.objects.none(),
+        empty_label="Tous",
+    )
+    tri = forms.ChoiceField(
+        label="Trier par",
+        required=False,
+        choices=[(key, label) for key, (_, label) in SORTS.items()],
+    )
+    archives = forms.BooleanField(label="Inclure les projets archivés", required=False)
+
+    def __init__(self, *args, projects, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["porteur"].queryset = Organisation.objects.filter(
+            pk__in=projects.values("lead_organisation")
+        )
+        self.fields["financeur"].queryset = Organisation.objects.filter(
+            pk__in=FundingLine.objects.filter(project__in=projects).values("funder")
+        )
+
+    def filter(self, projects):
+        data = self.cleaned_data if self.is_valid() else {}
+        if not data.get("archives"):
+            projects = projects.active()
+        if q := data.get("q", "").strip():
+            projects = projects.filter(
+                models.Q(title__icontains=q)
+                | models.Q(reference__icontains=q)
+                | models.Q(summary__icontains=q)
+            )
+        if stage := data.get("etape"):
+            projects = projects.filter(stage=stage)
+        if axis := data.get("axe"):
+            projects = projects.filter(axis=axis)
+        if lead := data.get("porteur"):
+            projects = projects.filter(lead_organisation=lead)
+        if funder := data.get("financeur"):
+            projects = projects.filter(
+                pk__in=FundingLine.objects.filter(funder=funder).values("project_id")
+            )
+        order = self.SORTS.get(data.get("tri") or "-modifie")[0]
+        return projects.order_by(order, "pk")

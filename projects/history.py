@@ -1,0 +1,264 @@
+"""The project timeline (every change, with labelled diffs) and the project as of a past date.
+
+Diffs are computed when read, by pairing consecutive history rows of each object
+(itertools.pairwise). The queries are bounded: one per tracked model, plus one for the names of
+the organisations and users that the values refer to.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import pairwise
+
+from django.contrib.auth import get_user_model
+from django.db import models
+
+from .models import Document, FundingLine, Indicator, Milestone, Organisation, Project, Stage
+from .templatetags.tdi import euros, format_number, french_date
+
+MONEY_FIELDS = {"total_cost", "amount"}
+HIDDEN_FIELDS = {"id", "project", "territory", "reference", "created_at", "updated_at"}
+DOCUMENT_HIDDEN = {"file", "content_type", "size", "uploaded_by", "uploaded_at"}
+M2M_FIELDS = ("lead_users", "partners")
+# Reverse accessors from a historical project to the snapshot of each relation at that time.
+M2M_SNAPSHOTS = {name: f"historicalproject_{name}_set" for name in M2M_FIELDS}
+CHILDREN = [
+    (FundingLine, "Plan de financement"),
+    (Indicator, "Indicateur"),
+    (Milestone, "Jalon"),
+    (Document, "Document"),
+]
+
+
+@dataclass
+class Change:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class Entry:
+    """One line of the timeline: who changed what, when, and why."""
+
+    date: datetime
+    user: object
+    reason: str
+    subject: str
+    action: str  # "created", "changed" or "deleted"
+    changes: list[Change] = field(default_factory=list)
+    stage_move: tuple[str, str] | None = None
+    record: object = None
+    is_document: bool = False
+
+    @property
+    def author(self) -> str:
+        if self.user is None:
+            return "système"
+        return self.user.get_full_name() or self.user.get_username()
+
+
+def diff_fields(model: type[models.Model]) -> list[models.Field]:
+    hidden = HIDDEN_FIELDS | (DOCUMENT_HIDDEN if model is Document else set())
+    return [f for f in model._meta.concrete_fields if f.name not in hidden]
+
+
+class Names:
+    """Names of the organisations and users referred to by history values, fetched at once."""
+
+    def __init__(self, org_ids: set[int], user_ids: set[int]):
+        self.orgs = dict(Organisation.objects.filter(pk__in=org_ids).values_list("pk", "name"))
+        users = get_user_model().objects.filter(pk__in=user_ids)
+        self.users = {u.pk: u.get_full_name() or u.get_username() for u in users}
+
+    def of(self, model: type[models.Model], pk: int) -> str:
+        table = self.orgs if model is Organisation else self.users
+        return table.get(pk, f"élément supprimé n° {pk}")
+
+
+def display(model_field: models.Field, value, names: Names) -> str:
+    """A history value as a person reads it: choice labels, names, euros, French dates."""
+    if value is None or value == "":
+        return "—"
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if model_field.is_relation:
+        return names.of(model_field.related_model, value)
+    if isinstance(model_field, models.DecimalField):
+        return euros(value) if model_field.name in MONEY_FIELDS else format_number(value)
+    if isinstance(model_field, models.BooleanField):
+        return "Oui" if value else "Non"
+    if isinstance(model_field, models.DateField):
+        return french_date(value)
+    return str(value)
+
+
+def field_value(record, model_field: models.Field):
+    return getattr(record, model_field.attname)
+
+
+def m2m_ids(record, name: str) -> set[int]:
+    column = "user_id" if name == "lead_users" else "organisation_id"
+    return {getattr(row, column) for row in getattr(record, M2M_SNAPSHOTS[name]).all()}
+
+
+def collect_ids(records_by_model) -> tuple[set[int], set[int]]:
+    org_ids, user_ids = set(), set()
+    for model, records in records_by_model.items():
+        relations = [f for f in diff_fields(model) if f.is_relation]
+        for record in records:
+            for rel in relations:
+                value = field_value(record, rel)
+                if value is not None:
+                    (org_ids if rel.related_model is Organisation else user_ids).add(value)
+            if model is Project:
+                org_ids |= m2m_ids(record, "partners")
+                user_ids |= m2m_ids(record, "lead_users")
+    return org_ids, user_ids
+
+
+def subject_of(model, record, names: Names) -> str:
+    if model is FundingLine:
+        return (
+            f"Plan de financement — {names.of(Organisation, record.funder_id)} "
+            f"({record.get_instrument_display()})"
+        )
+    if model is Indicator:
+        return f"Indicateur — {record.get_kind_display()}"
+    if model is Milestone:
+        return f"Jalon — {record.title}"
+    if model is Document:
+        return f"Document — {record.title}"
+    return "Projet"
+
+
+def changes_between(model, old, new, names: Names) -> list[Change]:
+    changes = []
+    for model_field in diff_fields(model):
+        before = field_value(old, model_field) if old is not None else None
+        after = field_value(new, model_field)
+        if before != after and not (old is None and after in (None, "", False)):
+            changes.append(
+                Change(
+                    str(model_field.verbose_name).capitalize(),
+                    display(model_field, before, names),
+                    display(model_field, after, names),
+                )
+            )
+    if model is Project and old is not None:
+        for name in M2M_FIELDS:
+            before, after = m2m_ids(old, name), m2m_ids(new, name)
+            if before != after:
+                related = Organisation if name == "partners" else get_user_model()
+                label = str(Project._meta.get_field(name).verbose_name).capitalize()
+                changes.append(
+                    Change(
+                        label,
+                        ", ".join(sorted(names.of(related, pk) for pk in before)) or "—",
+                        ", ".join(sorted(names.of(related, pk) for pk in after)) or "—",
+                    )
+                )
+    return changes
+
+
+def load_history(project: Project, until: datetime | None = None) -> dict:
+    """History rows of the project and its rows, oldest first (one query per model)."""
+    projects = project.history.select_related("history_user").prefetch_related(
+        *M2M_SNAPSHOTS.values()
+    )
+    records = {Project: projects}
+    for model, _label in CHILDREN:
+        records[model] = model.history.filter(project_id=project.pk).select_related("history_user")
+    for model, queryset in records.items():
+        if until is not None:
+            queryset = queryset.filter(history_date__lte=until)
+        records[model] = list(queryset.order_by("history_date", "history_id"))
+    return records
+
+
+def project_timeline(project: Project, limit: int | None = None) -> list[Entry]:
+    """Every change to the project and its rows, newest first, with labelled diffs."""
+    records = load_history(project)
+    names = Names(*collect_ids(records))
+    entries = []
+    for model, rows in records.items():
+        by_object = defaultdict(list)
+        for row in rows:
+            by_object[row.id].append(row)
+        for history in by_object.values():
+            entries.append(make_entry(model, None, history[0], names))
+            entries.extend(make_entry(model, old, new, names) for old, new in pairwise(history))
+    entries.sort(key=lambda e: (e.date, e.record.history_id), reverse=True)
+    return entries[:limit] if limit else entries
+
+
+def make_entry(model, old, new, names: Names) -> Entry:
+    action = "created" if old is None else {"-": "deleted"}.get(new.history_type, "changed")
+    entry = Entry(
+        date=new.history_date,
+        user=new.history_user,
+        reason=new.history_change_reason or "",
+        subject=subject_of(model, new, names),
+        action=action,
+        record=new,
+        is_document=model is Document,
+    )
+    if action == "deleted":
+        return entry
+    entry.changes = changes_between(model, old, new, names)
+    if model is Project:
+        if old is not None and old.stage != new.stage:
+            entry.stage_move = (Stage(old.stage).label, Stage(new.stage).label)
+            entry.changes = [c for c in entry.changes if c.label != "Étape"]
+        elif old is None:
+            entry.changes = []
+    return entry
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+
+
+def project_as_of(project: Project, moment: datetime) -> dict | None:
+    """The project and its rows as the audit history says they were at `moment`."""
+    records = load_history(project, until=moment)
+    if not records[Project] or records[Project][-1].history_type == "-":
+        return None
+    names = Names(*collect_ids(records))
+    state = records[Project][-1]
+    fields = [
+        (str(f.verbose_name).capitalize(), display(f, field_value(state, f), names))
+        for f in diff_fields(Project)
+    ]
+    for name in M2M_FIELDS:
+        related = Organisation if name == "partners" else get_user_model()
+        label = str(Project._meta.get_field(name).verbose_name).capitalize()
+        value = ", ".join(sorted(names.of(related, pk) for pk in m2m_ids(state, name)))
+        fields.append((label, value or "—"))
+    tables = {}
+    funding_total = 0
+    for model, label in CHILDREN:
+        latest = {}
+        for row in records[model]:
+            latest[row.id] = row
+        alive = [row for row in latest.values() if row.history_type != "-"]
+        columns = diff_fields(model)
+        tables[label] = Table(
+            [str(c.verbose_name).capitalize() for c in columns],
+            [[display(c, field_value(row, c), names) for c in columns] for row in alive],
+        )
+        if model is FundingLine:
+            funding_total = sum(row.amount for row in alive)
+    return {
+        "stage": Stage(state.stage).label,
+        "title": state.title,
+        "fields": fields,
+        "tables": tables,
+        "total_cost": state.total_cost,
+        "funding_total": funding_total,
+        "gap": state.total_cost - funding_total,
+    }

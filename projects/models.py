@@ -1,0 +1,768 @@
+"""Territories, organisations, memberships and the project registry with its stage workflow."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+
+def validate_siren(value: str) -> None:
+    """A SIREN is nine digits whose Luhn checksum is valid."""
+    if not re.fullmatch(r"\d{9}", value):
+        raise ValidationError("Le SIREN doit comporter exactement 9 chiffres.")
+    total = 0
+    for index, char in enumerate(reversed(value)):
+        digit = int(char)
+        if index % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    if total % 10:
+        raise ValidationError("Ce SIREN n'est pas valide (clé de contrôle incorrecte).")
+
+
+class Territory(models.Model):
+    """A Territoire d'industrie: the unit that owns projects, committees and memberships."""
+
+    name = models.CharField("nom", max_length=200)
+    code = models.CharField(
+        "code national",
+        max_length=12,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[RegexValidator(r"^ti-\d{4}$", "Le code doit avoir la forme ti-1234.")],
+    )
+    prefix = models.CharField(
+        "préfixe des références",
+        max_length=6,
+        validators=[RegexValidator(r"^[A-Z]{1,6}$", "De 1 à 6 lettres majuscules.")],
+    )
+    region = models.CharField("région", max_length=100)
+    department = models.CharField("département", max_length=100, blank=True)
+    intercommunalities = models.ManyToManyField(
+        "Organisation", verbose_name="intercommunalités", blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "territoire"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganisationKind(models.TextChoices):
+    COMPANY = "company", "Entreprise"
+    EPCI = "epci", "EPCI / collectivité"
+    STATE = "state", "État"
+    REGION = "region", "Région"
+    PUBLIC_OPERATOR = "operator", "Opérateur public"
+    CLUSTER = "cluster", "Cluster / association"
+    TRAINING = "training", "Formation"
+    CHAMBER = "chamber", "Chambre consulaire"
+
+
+class Organisation(models.Model):
+    """A company, local authority, State service, funder or association taking part in projects."""
+
+    Kind = OrganisationKind
+
+    name = models.CharField("nom", max_length=200, unique=True)
+    kind = models.CharField("type", max_length=20, choices=Kind.choices)
+    siren = models.CharField(
+        "SIREN", max_length=9, blank=True, validators=[validate_siren], db_index=True
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "organisation"
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=OrganisationKind.values), name="organisation_kind_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", "Coordination (chef de projet TI)"
+    LEAD = "lead", "Porteur de projet"
+    MEMBER = "member", "Membre de comité"
+    PARTNER = "partner", "Partenaire / financeur"
+
+
+class MembershipQuerySet(models.QuerySet):
+    def roles_of(self, user) -> dict[int, str]:
+        """Map territory id → role for one user (one query)."""
+        return dict(self.filter(user=user).values_list("territory_id", "role"))
+
+
+class Membership(models.Model):
+    """A user's role in one territory, on behalf of an organisation."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name="utilisateur",
+    )
+    territory = models.ForeignKey(
+        Territory, on_delete=models.CASCADE, related_name="memberships", verbose_name="territoire"
+    )
+    role = models.CharField("rôle", max_length=20, choices=Role.choices)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name="organisation",
+    )
+
+    objects = MembershipQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "appartenance"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "territory"], name="membership_unique"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.territory} ({self.get_role_display()})"
+
+
+def roles_of(user) -> dict[int, str]:
+    """The user's roles by territory id, cached on the user object for the request."""
+    if not user.is_authenticated:
+        return {}
+    if not hasattr(user, "_tdi_roles"):
+        user._tdi_roles = Membership.objects.roles_of(user)
+    return user._tdi_roles
+
+
+def role_in(user, territory_id: int) -> str | None:
+    """The user's role in a territory; national admins act as coordinators everywhere."""
+    if user.is_authenticated and user.is_superuser:
+        return Role.COORDINATOR
+    return roles_of(user).get(territory_id)
+
+
+class Stage(models.TextChoices):
+    IDEA = "idea", "Idée"
+    DRAFTING = "drafting", "En rédaction"
+    SUBMITTED = "submitted", "Déposé"
+    ELIGIBLE = "eligible", "Recevable"
+    COTECH = "cotech", "Examen COTECH"
+    RESERVES = "reserves", "Levée de réserves"
+    READY_COPIL = "ready_copil", "Avis favorable COTECH"
+    COPIL = "copil", "Examen COPIL"
+    APPROVED = "approved", "Validé (labellisé TI)"
+    FINANCING = "financing", "Financement en cours"
+    FUNDED = "funded", "Financé"
+    IN_PROGRESS = "in_progress", "En réalisation"
+    DONE = "done", "Réalisé"
+    CLOSED = "closed", "Clôturé"
+    REJECTED = "rejected", "Non retenu"
+    REDIRECTED = "redirected", "Réorienté"
+    WITHDRAWN = "withdrawn", "Retiré"
+    SUSPENDED = "suspended", "Suspendu"
+    ABANDONED = "abandoned", "Abandonné"
+
+
+# Who may make a move: the project's lead (or a coordinator), only a coordinator, or only the
+# committees code (agenda changes and decisions), which passes automatic=True.
+LEAD, COORDINATOR, AUTOMATIC = "lead", "coordinator", "automatic"
+
+
+@dataclass(frozen=True)
+class Move:
+    actor: str
+    motive_required: bool = False
+    label: str = ""
+
+
+S = Stage
+PRE_APPROVAL_WITHDRAWABLE = [S.IDEA, S.DRAFTING, S.SUBMITTED, S.ELIGIBLE, S.RESERVES, S.READY_COPIL]
+# The allowed moves, keyed (from, to). The committees app drives the AUTOMATIC ones.
+MOVES: dict[tuple[str, str], Move] = {
+    (S.IDEA, S.DRAFTING): Move(LEAD, label="Commencer la rédaction"),
+    (S.DRAFTING, S.SUBMITTED): Move(LEAD, label="Déposer le projet"),
+    (S.SUBMITTED, S.ELIGIBLE): Move(COORDINATOR, label="Déclarer recevable"),
+    (S.SUBMITTED, S.DRAFTING): Move(COORDINATOR, True, "Renvoyer en rédaction"),
+    (S.ELIGIBLE, S.DRAFTING): Move(COORDINATOR, True, "Renvoyer en rédaction"),
+    (S.ELIGIBLE, S.COTECH): Move(AUTOMATIC),
+    (S.COTECH, S.ELIGIBLE): Move(AUTOMATIC),
+    (S.COTECH, S.READY_COPIL): Move(AUTOMATIC),
+    (S.COTECH, S.RESERVES): Move(AUTOMATIC, True),
+    (S.COTECH, S.DRAFTING): Move(AUTOMATIC, True),
+    (S.COTECH, S.REJECTED): Move(AUTOMATIC, True),
+    (S.COTECH, S.REDIRECTED): Move(AUTOMATIC, True),
+    (S.RESERVES, S.READY_COPIL): Move(AUTOMATIC),
+    (S.READY_COPIL, S.COPIL): Move(AUTOMATIC),
+    (S.COPIL, S.READY_COPIL): Move(AUTOMATIC),
+    (S.COPIL, S.APPROVED): Move(AUTOMATIC),
+    (S.COPIL, S.ELIGIBLE): Move(AUTOMATIC, True),
+    (S.COPIL, S.REJECTED): Move(AUTOMATIC, True),
+    (S.APPROVED, S.FINANCING): Move(LEAD, label="Lancer les demandes de financement"),
+    (S.FINANCING, S.FUNDED): Move(COORDINATOR, label="Déclarer le financement acquis"),
+    (S.FUNDED, S.IN_PROGRESS): Move(LEAD, label="Démarrer la réalisation"),
+    (S.IN_PROGRESS, S.DONE): Move(LEAD, label="Déclarer le projet réalisé"),
+    (S.DONE, S.CLOSED): Move(COORDINATOR, label="Clôturer le projet"),
+    **{(s, S.WITHDRAWN): Move(LEAD, True, "Retirer le projet") for s in PRE_APPROVAL_WITHDRAWABLE},
+    **{
+        (s, S.SUSPENDED): Move(COORDINATOR, True, "Suspendre le projet")
+        for s in (S.FINANCING, S.FUNDED, S.IN_PROGRESS)
+    },
+    **{
+        (S.SUSPENDED, s): Move(COORDINATOR, True, f"Reprendre ({s.label.lower()})")
+        for s in (S.FINANCING, S.FUNDED, S.IN_PROGRESS)
+    },
+    **{
+        (s, S.ABANDONED): Move(LEAD, True, "Abandonner le projet")
+        for s in (S.APPROVED, S.FINANCING, S.FUNDED, S.IN_PROGRESS, S.SUSPENDED)
+    },
+}
+
+# The normal path of a project, shown as a track on its page.
+MAIN_PATH = [
+    S.IDEA, S.DRAFTING, S.SUBMITTED, S.ELIGIBLE, S.COTECH, S.READY_COPIL, S.COPIL,
+    S.APPROVED, S.FINANCING, S.FUNDED, S.IN_PROGRESS, S.DONE, S.CLOSED,
+]  # fmt: skip
+# Stages that only the coordinator and the project's leads may see.
+PRIVATE_STAGES = [S.IDEA, S.DRAFTING]
+# Stages in which a lead may edit the whole project, and those in which only progress fields.
+LEAD_EDITABLE_STAGES = [S.IDEA, S.DRAFTING, S.RESERVES]
+PROGRESS_STAGES = [S.FINANCING, S.FUNDED, S.IN_PROGRESS, S.DONE, S.SUSPENDED]
+
+
+class Axis(models.TextChoices):
+    SKILLS = "skills", "Recrutement et compétences"
+    ECOLOGICAL = "ecological", "Transition écologique et énergétique"
+    INNOVATION = "innovation", "Écosystèmes d'innovation"
+    LAND = "land", "Foncier industriel"
+    OTHER = "other", "Autre"
+
+
+class ProjectQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ProjectQuerySet:
+        """Projects of the user's territories that their role lets them see (DESIGN §8)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        roles = roles_of(user)
+        coordinated = [t for t, r in roles.items() if r == Role.COORDINATOR]
+        lead_of = Project.lead_users.through.objects.filter(user=user).values("project_id")
+        return self.filter(
+            Q(territory_id__in=coordinated)
+            | Q(territory_id__in=list(roles), pk__in=lead_of)
+            | (Q(territory_id__in=list(roles)) & ~Q(stage__in=PRIVATE_STAGES))
+        )
+
+    def active(self) -> ProjectQuerySet:
+        return self.filter(is_archived=False)
+
+
+class Project(models.Model):
+    """A structuring project (fiche-action) of a territory, moved through the stage workflow."""
+
+    territory = models.ForeignKey(
+        Territory, on_delete=models.PROTECT, related_name="projects", verbose_name="territoire"
+    )
+    reference = models.CharField("référence", max_length=30, editable=False)
+    title = models.CharField("intitulé", max_length=200)
+    summary = models.TextField("résumé", max_length=1000, blank=True)
+    description = models.TextField("description", blank=True)
+    axis = models.CharField("axe principal", max_length=20, choices=Axis.choices)
+    lead_organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="led_projects",
+        verbose_name="structure porteuse",
+    )
+    lead_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="led_projects",
+        verbose_name="porteurs (comptes)",
+    )
+    partners = models.ManyToManyField(
+        Organisation, blank=True, related_name="partner_projects", verbose_name="partenaires"
+    )
+    commune = models.CharField("commune", max_length=100, blank=True)
+    epci = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="located_projects",
+        verbose_name="intercommunalité",
+        limit_choices_to={"kind": Organisation.Kind.EPCI},
+    )
+    planned_start = models.DateField("début prévu", null=True, blank=True)
+    planned_end = models.DateField("fin prévue", null=True, blank=True)
+    total_cost = models.DecimalField(
+        "coût total HT",
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"), "Le montant ne peut pas être négatif.")],
+    )
+    stage = models.CharField("étape", max_length=20, choices=Stage.choices, default=Stage.IDEA)
+    progress = models.PositiveSmallIntegerField(
+        "avancement (%)",
+        default=0,
+        validators=[MaxValueValidator(100, "L'avancement ne peut dépasser 100 %%.")],
+    )
+    is_public = models.BooleanField(
+        "publiable en données ouvertes",
+        default=False,
+        help_text="Le projet peut figurer dans l'export open data du territoire.",
+    )
+    is_archived = models.BooleanField("archivé", default=False)
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    updated_at = models.DateTimeField("modifié le", auto_now=True)
+
+    objects = ProjectQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[lead_users, partners], excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = "projet"
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["territory", "reference"], name="project_reference_unique"
+            ),
+            models.CheckConstraint(condition=Q(stage__in=Stage.values), name="project_stage_valid"),
+            models.CheckConstraint(condition=Q(axis__in=Axis.values), name="project_axis_valid"),
+            models.CheckConstraint(condition=Q(total_cost__gte=0), name="project_cost_positive"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="project_progress_max"),
+            models.CheckConstraint(
+                condition=Q(planned_end__isnull=True)
+                | Q(planned_start__isnull=True)
+                | Q(planned_end__gte=models.F("planned_start")),
+                name="project_dates_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} — {self.title}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.reference:
+            self._save_with_new_reference(*args, **kwargs)
+        else:
+            super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("projects:detail", args=[self.pk])
+
+    def clean(self) -> None:
+        if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
+            raise ValidationError(
+                {"planned_end": "La fin prévue ne peut pas précéder le début prévu."}
+            )
+
+    def _save_with_new_reference(self, *args, **kwargs) -> None:
+        year = (self.created_at or timezone.now()).year
+        prefix = f"{self.territory.prefix}-{year}-"
+        for _attempt in range(5):
+            last = (
+                Project.objects.filter(territory=self.territory, reference__startswith=prefix)
+                .order_by("-reference")
+                .values_list("reference", flat=True)
+                .first()
+            )
+            number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+            self.reference = f"{prefix}{number:03d}"
+            try:
+                with transaction.atomic():
+                    super().save(*args, **kwargs)
+                return
+            except IntegrityError:
+                self.reference = ""
+                self.pk = None
+        raise IntegrityError("Impossible d'attribuer une référence unique au projet.")
+
+    # --- money -------------------------------------------------------------------------
+
+    @property
+    def funding_total(self) -> Decimal:
+        """Σ of the funding plan (uses prefetched lines when available)."""
+        return sum((line.amount for line in self.funding_lines.all()), Decimal("0"))
+
+    @property
+    def funding_gap(self) -> Decimal:
+        return self.total_cost - self.funding_total
+
+    @property
+    def funding_excess(self) -> Decimal:
+        return -self.funding_gap
+
+    @property
+    def is_balanced(self) -> bool:
+        return self.funding_gap == 0
+
+    def stage_track(self) -> list[tuple[str, str]]:
+        """The main path with each stage marked done, current or to come."""
+        stage = Stage.READY_COPIL if self.stage == Stage.RESERVES else self.stage
+        position = MAIN_PATH.index(stage) if stage in MAIN_PATH else -1
+        return [
+            (s.label, "current" if i == position and stage == self.stage else
+             "done" if i < position else "todo")
+            for i, s in enumerate(MAIN_PATH)
+        ]  # fmt: skip
+
+    @property
+    def is_side_stage(self) -> bool:
+        return self.stage not in MAIN_PATH and self.stage != Stage.RESERVES
+
+    # --- permissions (DESIGN §8) -------------------------------------------------------
+
+    def is_led_by(self, user) -> bool:
+        if "lead_users" in getattr(self, "_prefetched_objects_cache", {}):
+            return any(u.pk == user.pk for u in self.lead_users.all())
+        return self.lead_users.filter(pk=user.pk).exists()
+
+    def role_of(self, user) -> str | None:
+        return role_in(user, self.territory_id)
+
+    def edit_mode(self, user) -> str | None:
+        """'full' (every field), 'progress' (progress fields only) or None."""
+        if self.is_archived:
+            return None
+        role = self.role_of(user)
+        if role == Role.COORDINATOR:
+            return "full"
+        if role == Role.LEAD and self.is_led_by(user):
+            if self.stage in LEAD_EDITABLE_STAGES:
+                return "full"
+            if self.stage in PROGRESS_STAGES:
+                return "progress"
+        return None
+
+    def can_move(self, user, to: str) -> bool:
+        move = MOVES.get((self.stage, to))
+        if move is None or move.actor == AUTOMATIC or self.is_archived:
+            return False
+        role = self.role_of(user)
+        if role == Role.COORDINATOR:
+            return True
+        return move.actor == LEAD and role == Role.LEAD and self.is_led_by(user)
+
+    def allowed_moves(self, user) -> list[tuple[str, Move]]:
+        return [
+            (to, move)
+            for (frm, to), move in MOVES.items()
+            if frm == self.stage and self.can_move(user, to)
+        ]
+
+    def can_manage_documents(self, user) -> bool:
+        return self.edit_mode(user) is not None
+
+    def can_archive(self, user) -> bool:
+        return self.role_of(user) == Role.COORDINATOR
+
+    # --- workflow ----------------------------------------------------------------------
+
+    def submission_problems(self) -> list[str]:
+        """What keeps the project from being submitted (guard of drafting → submitted)."""
+        problems = []
+        for field in ("summary", "description", "lead_organisation", "planned_start"):
+            if not getattr(self, field):
+                label = self._meta.get_field(field).verbose_name
+                problems.append(f"Le champ « {label} » doit être renseigné.")
+        if not self.total_cost or self.total_cost <= 0:
+            problems.append("Le coût total doit être renseigné.")
+        if not self.funding_lines.exists():
+            problems.append("Le plan de financement doit comporter au moins une ligne.")
+        return problems
+
+    def move_to(self, stage: str, *, by, reason: str = "", automatic: bool = False) -> None:
+        """Apply one stage move: check it, the actor's right and the guards, record the reason.
+
+        The row is locked so that two concurrent moves cannot both apply. Raises
+        PermissionDenied when the actor may not make the move and ValidationError when the move
+        is not allowed from the current stage or a guard fails.
+        """
+        reason = (reason or "").strip()
+        with transaction.atomic():
+            locked = Project.objects.select_for_update().get(pk=self.pk)
+            move = MOVES.get((locked.stage, stage))
+            if move is None:
+                raise ValidationError(
+                    f"Le passage de « {Stage(locked.stage).label} » à "
+                    f"« {Stage(stage).label if stage in Stage.values else stage} » "
+                    "n'est pas prévu."
+                )
+            if move.actor == AUTOMATIC and not automatic:
+                raise PermissionDenied("Ce changement d'étape découle d'une décision de comité.")
+            if not automatic and not locked.can_move(by, stage):
+                raise PermissionDenied(
+                    "Vous n'avez pas le droit d'effectuer ce changement d'étape."
+                )
+            if move.motive_required and not reason:
+                raise ValidationError("Le motif est obligatoire pour ce changement d'étape.")
+            if stage == Stage.SUBMITTED and (problems := locked.submission_problems()):
+                raise ValidationError(problems)
+            previous = locked.stage
+            locked.stage = stage
+            locked._change_reason = reason or f"{Stage(previous).label} → {Stage(stage).label}"
+            locked._history_user = by
+            locked.save()
+        self.stage = locked.stage
+        self.updated_at = locked.updated_at
+
+    def archive(self, *, by, reason: str = "") -> None:
+        if not self.can_archive(by):
+            raise PermissionDenied("Seule la coordination peut archiver un projet.")
+        self.is_archived = True
+        self._change_reason = reason or "Projet archivé"
+        self._history_user = by
+        self.save()
+
+    def restore(self, *, by) -> None:
+        if not self.can_archive(by):
+            raise PermissionDenied("Seule la coordination peut désarchiver un projet.")
+        self.is_archived = False
+        self._change_reason = "Projet désarchivé"
+        self._history_user = by
+        self.save()
+
+
+class FundingInstrument(models.TextChoices):
+    GRANT = "grant", "Subvention"
+    FONDS_VERT = "fonds_vert", "Fonds vert"
+    DETR = "detr", "DETR / DSIL"
+    LOAN = "loan", "Prêt"
+    ADVANCE = "advance", "Avance remboursable"
+    EQUITY = "equity", "Fonds propres"
+    FEDER = "feder", "FEDER"
+    FRANCE_2030 = "france2030", "France 2030"
+    OTHER = "other", "Autre"
+
+
+class FundingStatus(models.TextChoices):
+    PLANNED = "planned", "Envisagé"
+    REQUESTED = "requested", "Sollicité"
+    GRANTED = "granted", "Accordé"
+    REFUSED = "refused", "Refusé"
+    PAID = "paid", "Versé"
+
+
+class FundingLine(models.Model):
+    """One line of a project's funding plan: who pays, through which instrument, how much."""
+
+    Instrument = FundingInstrument
+
+    Status = FundingStatus
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="funding_lines", verbose_name="projet"
+    )
+    funder = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="funding_lines",
+        verbose_name="financeur",
+    )
+    instrument = models.CharField("dispositif", max_length=20, choices=Instrument.choices)
+    amount = models.DecimalField(
+        "montant",
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"), "Le montant ne peut pas être négatif.")],
+    )
+    status = models.CharField(
+        "statut", max_length=20, choices=Status.choices, default=Status.PLANNED
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "ligne de financement"
+        verbose_name_plural = "lignes de financement"
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="funding_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=FundingStatus.values), name="funding_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.funder} — {self.get_instrument_display()}"
+
+
+class IndicatorKind(models.TextChoices):
+    JOBS_CREATED = "jobs_created", "Emplois créés"
+    JOBS_KEPT = "jobs_kept", "Emplois maintenus"
+    PEOPLE_TRAINED = "trained", "Personnes formées"
+    HECTARES = "hectares", "Foncier aménagé ou requalifié"
+    CO2_AVOIDED = "co2", "Émissions évitées"
+    PRIVATE_INVESTMENT = "private_investment", "Investissement privé"
+    OTHER = "other", "Autre"
+
+
+class Indicator(models.Model):
+    """A measurable outcome of a project: a target and what has been achieved."""
+
+    Kind = IndicatorKind
+
+    DEFAULT_UNITS = {
+        Kind.JOBS_CREATED: "ETP",
+        Kind.JOBS_KEPT: "ETP",
+        Kind.PEOPLE_TRAINED: "personnes",
+        Kind.HECTARES: "ha",
+        Kind.CO2_AVOIDED: "tCO2e/an",
+        Kind.PRIVATE_INVESTMENT: "€",
+    }
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="indicators", verbose_name="projet"
+    )
+    kind = models.CharField("indicateur", max_length=30, choices=Kind.choices)
+    target = models.DecimalField(
+        "cible",
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0"), "La valeur ne peut pas être négative.")],
+    )
+    achieved = models.DecimalField(
+        "réalisé",
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"), "La valeur ne peut pas être négative.")],
+    )
+    unit = models.CharField("unité", max_length=20, blank=True)
+    measured_on = models.DateField("date de mesure", null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "indicateur"
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(target__gte=0), name="indicator_target_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.unit:
+            self.unit = self.DEFAULT_UNITS.get(self.kind, "")
+        super().save(*args, **kwargs)
+
+
+class Milestone(models.Model):
+    """A dated step of a project (jalon)."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="milestones", verbose_name="projet"
+    )
+    title = models.CharField("jalon", max_length=200)
+    due_on = models.DateField("échéance")
+    done_on = models.DateField("réalisé le", null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "jalon"
+        ordering = ["due_on", "pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_late(self) -> bool:
+        return self.done_on is None and self.due_on < date.today()
+
+
+def document_upload_to(instance: Document, filename: str) -> str:
+    # The stored name never reuses the uploaded name: it only keeps a safe extension.
+    extension = Document.EXTENSIONS.get(instance.content_type, "bin")
+    now = timezone.now()
+    return f"documents/{now:%Y/%m}/{instance.project_id}-{now:%Y%m%d%H%M%S%f}.{extension}"
+
+
+class DocumentKind(models.TextChoices):
+    SHEET = "sheet", "Fiche projet"
+    QUOTE = "quote", "Devis"
+    LETTER = "letter", "Lettre de soutien / d'engagement"
+    DELIBERATION = "deliberation", "Délibération"
+    STUDY = "study", "Étude"
+    PHOTO = "photo", "Photo / plan"
+    OTHER = "other", "Autre"
+
+
+class Document(models.Model):
+    """A file attached to a project; replacing it keeps the old file reachable from history."""
+
+    Kind = DocumentKind
+
+    EXTENSIONS = {
+        "application/pdf": "pdf",
+        "image/png": "png",
+        "image/jpeg": "jpg",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+        "application/vnd.oasis.opendocument.text": "odt",
+        "application/vnd.oasis.opendocument.spreadsheet": "ods",
+        "text/csv": "csv",
+        "text/plain": "txt",
+    }
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="documents", verbose_name="projet"
+    )
+    title = models.CharField("titre", max_length=200)
+    kind = models.CharField("type", max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    file = models.FileField("fichier", upload_to=document_upload_to, max_length=255)
+    original_name = models.CharField("nom du fichier", max_length=255)
+    content_type = models.CharField("format", max_length=100)
+    size = models.PositiveBigIntegerField("taille (octets)")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="déposé par",
+    )
+    uploaded_at = models.DateTimeField("déposé le", default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "document"
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("projects:document_download", args=[self.project_id, self.pk])

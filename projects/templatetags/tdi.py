@@ -1,0 +1,58 @@
+"""French formatting for amounts, numbers and dates, shared by templates, history and PDFs."""
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.utils import formats, timezone
+
+register = template.Library()
+
+NBSP = "\u00a0"
+NNBSP = "\u202f"
+
+
+def format_number(value, decimals: int | None = None) -> str:
+    """1250000.5 → '1 250 000,5' with narrow no-break spaces, as French typography wants."""
+    if value is None or value == "":
+        return ""
+    try:
+        number = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value)
+    if decimals is None:
+        decimals = 0 if number == number.to_integral_value() else 2
+    text = f"{number:,.{decimals}f}"
+    return text.replace(",", NNBSP).replace(".", ",")
+
+
+@register.filter
+def euros(value) -> str:
+    """1250000 → '1 250 000 €'; cents only when there are some."""
+    if value is None or value == "":
+        return "—"
+    return f"{format_number(value)}{NBSP}€"
+
+
+@register.filter
+def number(value) -> str:
+    return format_number(value) if value not in (None, "") else "—"
+
+
+@register.filter
+def french_date(value) -> str:
+    """date(2026, 11, 29) → '29 novembre 2026'."""
+    if not value:
+        return "—"
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return formats.date_format(value, "j F Y à H\\hi")
+    if isinstance(value, date):
+        return formats.date_format(value, "j F Y")
+    return str(value)
+
+
+@register.filter
+def percent(value) -> str:
+    return f"{format_number(value)}{NNBSP}%"

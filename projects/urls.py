@@ -1,0 +1,33 @@
+from django.urls import path
+
+from . import views
+
+app_name = "projects"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("territoire/", views.territory_switch, name="territory_switch"),
+    path("projets/", views.project_list, name="list"),
+    path("projets/nouveau/", views.project_create, name="create"),
+    path("projets/ligne/<str:prefix>/", views.formset_row, name="formset_row"),
+    path("projets/<int:pk>/", views.project_detail, name="detail"),
+    path("projets/<int:pk>/modifier/", views.project_edit, name="edit"),
+    path("projets/<int:pk>/etape/", views.project_move, name="move"),
+    path("projets/<int:pk>/archiver/", views.project_archive, name="archive"),
+    path("projets/<int:pk>/historique/", views.project_history, name="history"),
+    path("projets/<int:pk>/documents/", views.document_upload, name="document_upload"),
+    path(
+        "projets/<int:pk>/documents/<int:doc_pk>/",
+        views.document_download,
+        name="document_download",
+    ),
+    path(
+        "projets/<int:pk>/documents/<int:doc_pk>/remplacer/",
+        views.document_replace,
+        name="document_replace",
+    ),
+    path(
+        "projets/<int:pk>/documents/<int:doc_pk>/versions/<int:history_id>/",
+        views.document_version_download,
+        name="document_version",
+    ),
+]

@@ -1,0 +1,427 @@
+from datetime import date, datetime, time
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Prefetch, Sum
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from .forms import (
+    FORMSETS,
+    DocumentForm,
+    ProgressForm,
+    ProjectFilterForm,
+    ProjectForm,
+    ReplaceDocumentForm,
+    StageMoveForm,
+    build_formsets,
+)
+from .history import project_as_of, project_timeline
+from .middleware import SESSION_KEY
+from .models import Document, FundingLine, Project, Role, Stage, Territory
+
+
+@method_decorator(login_not_required, name="dispatch")
+class LoginView(auth_views.LoginView):
+    redirect_authenticated_user = True
+
+
+def htmx_vary(response: HttpResponse) -> HttpResponse:
+    """Pages that answer htmx with a fragment vary on the HX-Request header."""
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def visible_projects(request: HttpRequest):
+    return Project.objects.visible_to(request.user)
+
+
+def get_project(request: HttpRequest, pk: int) -> Project:
+    """The project if the user may see it; otherwise 404, exactly as for a missing id."""
+    queryset = visible_projects(request).select_related("territory", "lead_organisation", "epci")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def forbid_unless(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    territory = request.territory
+    projects = visible_projects(request).active()
+    if territory:
+        projects = projects.filter(territory=territory)
+    by_stage = dict(
+        projects.order_by().values_list("stage").annotate(n=Count("pk")).values_list("stage", "n")
+    )
+    totals = projects.aggregate(cost=Sum("total_cost"), count=Count("pk"))
+    mine = (
+        projects.filter(lead_users=request.user)
+        .select_related("lead_organisation")
+        .order_by("-updated_at")[:10]
+    )
+    recent = projects.select_related("lead_organisation").order_by("-updated_at")[:8]
+    context = {
+        "stages": [
+            (stage, by_stage.get(stage.value, 0)) for stage in Stage if by_stage.get(stage.value)
+        ],
+        "totals": totals,
+        "mine": mine,
+        "recent": recent,
+    }
+    return render(request, "projects/dashboard.html", context)
+
+
+@require_POST
+def territory_switch(request: HttpRequest) -> HttpResponse:
+    territories = Territory.objects.all()
+    if not request.user.is_superuser:
+        territories = territories.filter(memberships__user=request.user)
+    territory = get_object_or_404(territories, pk=request.POST.get("territory") or 0)
+    request.session[SESSION_KEY] = territory.pk
+    messages.success(request, f"Vous travaillez désormais sur le territoire {territory}.")
+    return redirect("projects:dashboard")
+
+
+@require_GET
+def project_list(request: HttpRequest) -> HttpResponse:
+    if request.territory is None:
+        raise Http404("Aucun territoire")
+    projects = visible_projects(request).filter(territory=request.territory)
+    form = ProjectFilterForm(request.GET or None, projects=projects)
+    filtered = form.filter(projects).select_related("lead_organisation")
+    page = Paginator(filtered, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "can_create": request.role in (Role.COORDINATOR, Role.LEAD),
+    }
+    template = "projects/project_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#project-results"
+    return htmx_vary(render(request, template, context))
+
+
+@require_http_methods(["GET", "POST"])
+def project_create(request: HttpRequest) -> HttpResponse:
+    territory = request.territory
+    forbid_unless(
+        territory is not None and request.role in (Role.COORDINATOR, Role.LEAD),
+        "Seuls la coordination et les porteurs de projet peuvent créer un projet.",
+    )
+    project = Project(territory=territory)
+    membership_org = (
+        request.user.memberships.filter(territory=territory)
+        .values_list("organisation", flat=True)
+        .first()
+    )
+    is_coordinator = request.role == Role.COORDINATOR
+    if request.method == "POST":
+        form = ProjectForm(
+            request.POST, instance=project, territory=territory, can_assign_leads=is_coordinator
+        )
+        formsets = build_formsets("full", project, request.POST)
+        if form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
+            leads = [] if is_coordinator else [request.user]
+            project = save_project(form, formsets, "Création du projet", add_leads=leads)
+            messages.success(request, f"Le projet {project.reference} a été créé.")
+            return redirect(project)
+    else:
+        form = ProjectForm(
+            instance=project,
+            territory=territory,
+            can_assign_leads=is_coordinator,
+            initial={"lead_organisation": membership_org},
+        )
+        formsets = build_formsets("full", project)
+    return render(
+        request,
+        "projects/project_form.html",
+        {
+            "form": form,
+            "formsets": formsets,
+            "project": None,
+            "mode": "full",
+            "has_errors": request.method == "POST",
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_project(request, pk)
+    mode = project.edit_mode(request.user)
+    forbid_unless(mode is not None, "Vous ne pouvez pas modifier ce projet à cette étape.")
+    is_coordinator = project.role_of(request.user) == Role.COORDINATOR
+    form_class = ProjectForm if mode == "full" else ProgressForm
+    extra = (
+        {"territory": project.territory, "can_assign_leads": is_coordinator}
+        if mode == "full"
+        else {}
+    )
+    if request.method == "POST":
+        form = form_class(request.POST, instance=project, **extra)
+        formsets = build_formsets(mode, project, request.POST)
+        if form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
+            save_project(form, formsets, "Modification du projet")
+            messages.success(request, "Les modifications ont été enregistrées.")
+            return redirect(project)
+    else:
+        form = form_class(instance=project, **extra)
+        formsets = build_formsets(mode, project)
+    return render(
+        request,
+        "projects/project_form.html",
+        {
+            "form": form,
+            "formsets": formsets,
+            "project": project,
+            "mode": mode,
+            "has_errors": request.method == "POST",
+        },
+    )
+
+
+def save_project(form, formsets, reason: str, add_leads=()) -> Project:
+    """Save the project and its rows atomically, one history row per changed object.
+
+    The many-to-many fields are written without history, then the project is saved once more so
+    that its single history row holds both the field and the relation changes.
+    """
+    project = form.instance
+    with transaction.atomic():
+        if form.has_changed() or project.pk is None:
+            project = form.save(commit=False)
+            project.skip_history_when_saving = True
+            project.save()
+            form.save_m2m()
+            project.lead_users.add(*add_leads)
+            del project.skip_history_when_saving
+            project._change_reason = reason
+            project.save()
+        for formset in formsets.values():
+            formset.instance = project
+            formset.save()
+    return project
+
+
+@require_GET
+def formset_row(request: HttpRequest, prefix: str) -> HttpResponse:
+    """An empty row for an editable table of the project form (htmx "add a row")."""
+    if prefix not in FORMSETS or not request.htmx:
+        raise Http404
+    total_key = f"{prefix}-TOTAL_FORMS"
+    try:
+        index = max(0, min(int(request.GET.get(total_key, "0")), 199))
+    except ValueError:
+        index = 0
+    formset_class = FORMSETS[prefix][0]
+    form = formset_class(prefix=prefix).empty_form
+    form.prefix = f"{prefix}-{index}"
+    return render(
+        request,
+        "projects/project_form.html#formset-row",
+        {"row": form, "prefix": prefix, "new_total": index + 1, "oob": True},
+    )
+
+
+def detail_context(request: HttpRequest, project: Project) -> dict:
+    user = request.user
+    moves = project.allowed_moves(user)
+    return {
+        "project": project,
+        "edit_mode": project.edit_mode(user),
+        "move_form": StageMoveForm(project=project, user=user) if moves else None,
+        "can_archive": project.can_archive(user),
+        "document_form": DocumentForm() if project.can_manage_documents(user) else None,
+    }
+
+
+@require_GET
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_project(request, pk)
+    project = (
+        Project.objects.filter(pk=project.pk)
+        .select_related("territory", "lead_organisation", "epci")
+        .prefetch_related(
+            "lead_users",
+            "partners",
+            Prefetch("funding_lines", FundingLine.objects.select_related("funder")),
+            "indicators",
+            "milestones",
+            Prefetch("documents", Document.objects.select_related("uploaded_by")),
+        )
+        .get()
+    )
+    context = detail_context(request, project)
+    context["timeline"] = project_timeline(project, limit=8)
+    return render(request, "projects/project_detail.html", context)
+
+
+@require_POST
+def project_move(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_project(request, pk)
+    forbid_unless(
+        bool(project.allowed_moves(request.user)),
+        "Vous ne pouvez pas changer l'étape de ce projet.",
+    )
+    form = StageMoveForm(request.POST, project=project, user=request.user)
+    if form.is_valid():
+        try:
+            project.move_to(
+                form.cleaned_data["stage"], by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+    if form.is_valid():
+        messages.success(
+            request, f"Le projet est passé à l'étape « {project.get_stage_display()} »."
+        )
+        if request.htmx:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = project.get_absolute_url()
+            return response
+        return redirect(project)
+    context = detail_context(request, project)
+    context["move_form"] = form
+    if request.htmx:
+        return render(request, "projects/project_detail.html#stage-panel", context)
+    messages.error(
+        request,
+        "Le changement d'étape n'a pas été enregistré : "
+        + " ".join(str(e) for errors in form.errors.values() for e in errors),
+    )
+    return redirect(project)
+
+
+@require_POST
+def project_archive(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_project(request, pk)
+    forbid_unless(
+        project.can_archive(request.user), "Seule la coordination peut archiver un projet."
+    )
+    if project.is_archived:
+        project.restore(by=request.user)
+        messages.success(request, "Le projet a été désarchivé.")
+    else:
+        project.archive(by=request.user, reason=request.POST.get("reason", "").strip()[:500])
+        messages.success(
+            request, "Le projet a été archivé ; il reste consultable avec son historique."
+        )
+    return redirect(project)
+
+
+def parse_as_of(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+@require_GET
+def project_history(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_project(request, pk)
+    raw_date = request.GET.get("date")
+    as_of = parse_as_of(raw_date)
+    context = {"project": project, "date_error": bool(raw_date) and as_of is None}
+    if as_of:
+        end_of_day = timezone.make_aware(datetime.combine(as_of, time.max))
+        context["as_of"] = as_of
+        context["snapshot"] = project_as_of(project, end_of_day)
+    context["timeline"] = project_timeline(project)
+    return render(request, "projects/project_history.html", context)
+
+
+# --- documents ---------------------------------------------------------------------------
+
+
+@require_POST
+def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    project = get_project(request, pk)
+    forbid_unless(
+        project.can_manage_documents(request.user),
+        "Vous ne pouvez pas déposer de document sur ce projet.",
+    )
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        document = form.save(commit=False)
+        document.project = project
+        document.uploaded_by = request.user
+        document._change_reason = "Dépôt du document"
+        document.save()
+        messages.success(request, f"Le document « {document.title} » a été déposé.")
+        return redirect(project.get_absolute_url() + "#documents")
+    context = detail_context(request, project)
+    context["document_form"] = form
+    if request.htmx:
+        return render(request, "projects/project_detail.html#document-form", context)
+    return render(request, "projects/document_form.html", context, status=200)
+
+
+@require_http_methods(["GET", "POST"])
+def document_replace(request: HttpRequest, pk: int, doc_pk: int) -> HttpResponse:
+    project = get_project(request, pk)
+    document = get_object_or_404(project.documents, pk=doc_pk)
+    forbid_unless(
+        project.can_manage_documents(request.user),
+        "Vous ne pouvez pas remplacer les documents de ce projet.",
+    )
+    form = ReplaceDocumentForm(request.POST or None, request.FILES or None, instance=document)
+    if request.method == "POST" and form.is_valid():
+        # The old file stays in storage: the previous history row still points to it.
+        document = form.save(commit=False)
+        document.uploaded_by = request.user
+        document.uploaded_at = timezone.now()
+        document._change_reason = "Nouvelle version du document"
+        document.save()
+        messages.success(request, f"Une nouvelle version de « {document.title} » a été déposée.")
+        return redirect(project.get_absolute_url() + "#documents")
+    return render(
+        request,
+        "projects/document_replace.html",
+        {"project": project, "document": document, "form": form},
+    )
+
+
+def serve_document(file, name: str, content_type: str) -> FileResponse:
+    try:
+        handle = file.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404("Fichier introuvable") from missing
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@require_GET
+def document_download(request: HttpRequest, pk: int, doc_pk: int) -> FileResponse:
+    project = get_project(request, pk)
+    document = get_object_or_404(project.documents, pk=doc_pk)
+    return serve_document(document.file, document.original_name, document.content_type)
+
+
+@require_GET
+def document_version_download(
+    request: HttpRequest, pk: int, doc_pk: int, history_id: int
+) -> FileResponse:
+    project = get_project(request, pk)
+    version = get_object_or_404(
+        Document.history.filter(project_id=project.pk, id=doc_pk), history_id=history_id
+    )
+    return serve_document(version.file, version.original_name, version.content_type)

@@ -1,0 +1,74 @@
+import pytest
+from django.test import Client
+
+from projects.models import Role
+
+from .factories import (
+    MembershipFactory,
+    OrganisationFactory,
+    ProjectFactory,
+    TerritoryFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def territory():
+    return TerritoryFactory(name="Chaumont-Langres", code="ti-0052", prefix="CL")
+
+
+@pytest.fixture
+def other_territory():
+    return TerritoryFactory(name="Vallée de la Meuse", code="ti-0055", prefix="VM")
+
+
+@pytest.fixture
+def users(territory, other_territory):
+    """One user per role in the territory, a lead who leads nothing, and a stranger."""
+    company = OrganisationFactory(name="Forges du Bassigny")
+    made = {}
+    for name, role in [
+        ("coordinator", Role.COORDINATOR),
+        ("lead", Role.LEAD),
+        ("other_lead", Role.LEAD),
+        ("member", Role.MEMBER),
+        ("partner", Role.PARTNER),
+    ]:
+        made[name] = MembershipFactory(
+            user=UserFactory(username=name), territory=territory, role=role, organisation=company
+        ).user
+    made["stranger"] = MembershipFactory(
+        user=UserFactory(username="stranger"), territory=other_territory, role=Role.COORDINATOR
+    ).user
+    made["admin"] = UserFactory(username="admin", is_superuser=True, is_staff=True)
+    return made
+
+
+@pytest.fixture
+def project(territory, users):
+    """A submitted project led by the `lead` user."""
+    project = ProjectFactory(territory=territory, title="Extension de l'école de production")
+    project.lead_users.add(users["lead"])
+    return project
+
+
+@pytest.fixture
+def client_for(users):
+    def make(name: str | None) -> Client:
+        client = Client()
+        if name:
+            client.force_login(users[name])
+        return client
+
+    return make
+
+
+@pytest.fixture
+def htmx_headers():
+    return {"HTTP_HX_REQUEST": "true"}

@@ -1,0 +1,101 @@
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+
+from projects.models import (
+    Axis,
+    FundingLine,
+    Indicator,
+    Membership,
+    Milestone,
+    Organisation,
+    Project,
+    Role,
+    Stage,
+    Territory,
+)
+
+factory.Faker._DEFAULT_LOCALE = "fr_FR"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.fr")
+    password = factory.django.Password("motdepasse-test")
+
+
+class TerritoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Territory
+
+    name = factory.Sequence(lambda n: f"Territoire {n}")
+    code = factory.Sequence(lambda n: f"ti-{n:04d}")
+    prefix = "TI"
+    region = "Grand Est"
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    kind = Organisation.Kind.COMPANY
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    territory = factory.SubFactory(TerritoryFactory)
+    role = Role.MEMBER
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    territory = factory.SubFactory(TerritoryFactory)
+    title = factory.Sequence(lambda n: f"Projet structurant {n}")
+    summary = "Modernisation d'un site industriel."
+    description = "Description détaillée du projet."
+    axis = Axis.INNOVATION
+    lead_organisation = factory.SubFactory(OrganisationFactory)
+    planned_start = factory.Faker("date_between", start_date="-1y", end_date="today")
+    total_cost = Decimal("100000")
+    stage = Stage.SUBMITTED
+
+
+class FundingLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FundingLine
+
+    project = factory.SubFactory(ProjectFactory)
+    funder = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.PUBLIC_OPERATOR)
+    instrument = FundingLine.Instrument.GRANT
+    amount = Decimal("50000")
+
+
+class IndicatorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Indicator
+
+    project = factory.SubFactory(ProjectFactory)
+    kind = Indicator.Kind.JOBS_CREATED
+    target = Decimal("12")
+
+
+class MilestoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Milestone
+
+    project = factory.SubFactory(ProjectFactory)
+    title = "Lancement des travaux"
+    due_on = factory.Faker("date_between", start_date="today", end_date="+1y")
