@@ -40,6 +40,15 @@ def htmx_vary(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def redirect_after_post(request: HttpRequest, url: str) -> HttpResponse:
+    """After a successful POST: a redirect, or for htmx a full-page navigation (HX-Redirect)."""
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
 def visible_projects(request: HttpRequest):
     return Project.objects.visible_to(request.user)
 
@@ -290,11 +299,7 @@ def project_move(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request, f"Le projet est passé à l'étape « {project.get_stage_display()} »."
         )
-        if request.htmx:
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = project.get_absolute_url()
-            return response
-        return redirect(project)
+        return redirect_after_post(request, project.get_absolute_url())
     context = detail_context(request, project)
     context["move_form"] = form
     if request.htmx:
@@ -365,7 +370,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
         document._change_reason = "Dépôt du document"
         document.save()
         messages.success(request, f"Le document « {document.title} » a été déposé.")
-        return redirect(project.get_absolute_url() + "#documents")
+        return redirect_after_post(request, project.get_absolute_url() + "#documents")
     context = detail_context(request, project)
     context["document_form"] = form
     if request.htmx:
@@ -398,9 +403,10 @@ def document_replace(request: HttpRequest, pk: int, doc_pk: int) -> HttpResponse
     )
 
 
-def serve_document(file, name: str, content_type: str) -> FileResponse:
+def serve_document(path: str, name: str, content_type: str) -> FileResponse:
+    """A stored file as a download; history rows keep the path, so both go through storage."""
     try:
-        handle = file.open("rb")
+        handle = Document._meta.get_field("file").storage.open(path, "rb")
     except FileNotFoundError as missing:
         raise Http404("Fichier introuvable") from missing
     response = FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
@@ -413,7 +419,7 @@ def serve_document(file, name: str, content_type: str) -> FileResponse:
 def document_download(request: HttpRequest, pk: int, doc_pk: int) -> FileResponse:
     project = get_project(request, pk)
     document = get_object_or_404(project.documents, pk=doc_pk)
-    return serve_document(document.file, document.original_name, document.content_type)
+    return serve_document(document.file.name, document.original_name, document.content_type)
 
 
 @require_GET
