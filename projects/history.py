@@ -252,7 +252,9 @@ def project_as_of(project: Project, moment: datetime) -> dict | None:
             [[display(c, field_value(row, c), names) for c in columns] for row in alive],
         )
         if model is FundingLine:
-            funding_total = sum(row.amount for row in alive)
+            funding_total = sum(
+                row.amount for row in alive if row.status != FundingLine.Status.REFUSED
+            )
     return {
         "stage": Stage(state.stage).label,
         "title": state.title,

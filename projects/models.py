@@ -411,8 +411,11 @@ class Project(models.Model):
 
     @property
     def funding_total(self) -> Decimal:
-        """Σ of the funding plan (uses prefetched lines when available)."""
-        return sum((line.amount for line in self.funding_lines.all()), Decimal("0"))
+        """Σ of the funding plan without refused lines (uses prefetched lines when available)."""
+        return sum(
+            (line.amount for line in self.funding_lines.all() if line.counts_in_plan),
+            Decimal("0"),
+        )
 
     @property
     def funding_gap(self) -> Decimal:
@@ -615,6 +618,11 @@ class FundingLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.funder} — {self.get_instrument_display()}"
+
+    @property
+    def counts_in_plan(self) -> bool:
+        """A refused request no longer finances anything."""
+        return self.status != FundingStatus.REFUSED
 
 
 class IndicatorKind(models.TextChoices):
