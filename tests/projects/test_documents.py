@@ -43,10 +43,9 @@ def pdf_upload(name: str = "devis.pdf", content: bytes = PDF_BYTES) -> SimpleUpl
 
 
 def body_of(response) -> bytes:
-    try:
-        return response.getvalue()
-    finally:
-        response.close()
+    # Consume the stream through the test client's wrapper: calling response.close() here would
+    # send request_finished outside the client and close the test's database connection.
+    return b"".join(response.streaming_content)
 
 
 def text_of(response) -> str:
