@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
+import zlib
 from collections import Counter, deque
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,11 +14,13 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
+from django.utils import timezone
 
 from projects.models import (
     LEAD,
     MOVES,
     Axis,
+    Document,
     FundingInstrument,
     FundingLine,
     FundingStatus,
@@ -160,10 +163,38 @@ REASONS = {
     (S.DONE, S.CLOSED): "Bilan final transmis, dossier soldé",
 }
 
+# Dates of the history. A project's creation and moves are dated after its data: "created" and
+# "moved" (stage → ISO date) when given, the committee dates of the reasons (the inscription at a
+# committee's agenda some days before its meeting), the planned start and end for the start and
+# the end of the works; the other moves follow the previous one after the usual delay.
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+          "octobre", "novembre", "décembre")  # fmt: skip
+FIRST_DAY = date(2025, 1, 2)  # the programme's demo history starts in 2025
+AGENDA_NOTICE = {S.COTECH: 21, S.COPIL: 14}  # days between the inscription and the meeting
+DELAYS = {  # usual number of days between the previous event and the move to a stage
+    S.DRAFTING: 18,
+    S.SUBMITTED: 35,
+    S.ELIGIBLE: 12,
+    S.COTECH: 10,
+    S.READY_COPIL: 21,
+    S.COPIL: 10,
+    S.FINANCING: 16,
+    S.FUNDED: 70,
+    S.IN_PROGRESS: 30,
+    S.SUSPENDED: 120,
+    S.DONE: 240,
+    S.CLOSED: 75,
+    S.WITHDRAWN: 40,
+    S.ABANDONED: 60,
+}
+DEFAULT_DELAY = 21
+PLANNED = {S.IN_PROGRESS: 0, S.DONE: 1}  # moves dated by the planned start or end
+
 CHAUMONT_LANGRES_PROJECTS: list[dict[str, Any]] = [
     {
         "title": "Centrale photovoltaïque en toiture des ateliers de coutellerie",
         "stage": S.IDEA,
+        "created": "2026-10-19",
         "axis": Axis.ECOLOGICAL,
         "lead": COUTELLERIE,
         "commune": "Nogent",
@@ -183,6 +214,7 @@ CHAUMONT_LANGRES_PROJECTS: list[dict[str, Any]] = [
     {
         "title": "Robotisation de la ligne d'estampage",
         "stage": S.DRAFTING,
+        "created": "2026-09-07",
         "lead_user": "porteur",
         "axis": Axis.INNOVATION,
         "lead": FORGES,
@@ -211,6 +243,7 @@ CHAUMONT_LANGRES_PROJECTS: list[dict[str, Any]] = [
     {
         "title": "Parcours de formation d'opérateurs composites",
         "stage": S.SUBMITTED,
+        "created": "2026-07-06",
         "lead_user": "porteur2",
         "axis": Axis.SKILLS,
         "lead": COMPOSITES,
@@ -236,6 +269,7 @@ CHAUMONT_LANGRES_PROJECTS: list[dict[str, Any]] = [
     {
         "title": "Extension du parc d'activités de Langres Sud",
         "stage": S.ELIGIBLE,
+        "created": "2026-06-01",
         "axis": Axis.LAND,
         "lead": CC_LANGRES,
         "commune": "Langres",
@@ -343,7 +377,7 @@ CHAUMONT_LANGRES_PROJECTS: list[dict[str, Any]] = [
         "title": "Modernisation de l'atelier de la coutellerie Dupré",
         "stage": S.COPIL,
         "cotech": "13 octobre 2026",
-        "copil": "17 décembre 2026",
+        "copil": "26 novembre 2026",
         "axis": Axis.INNOVATION,
         "lead": COUTELLERIE,
         "commune": "Nogent",
@@ -430,6 +464,7 @@ CHAUMONT_LANGRES_PROJECTS: list[dict[str, Any]] = [
         "stage": S.FUNDED,
         "cotech": "14 octobre 2025",
         "copil": "13 novembre 2025",
+        "moved": {S.FUNDED: "2026-09-28"},
         "axis": Axis.SKILLS,
         "lead": METALTECH,
         "commune": "Nogent",
@@ -570,6 +605,7 @@ CHAUMONT_LANGRES_PROJECTS: list[dict[str, Any]] = [
         "title": "Centre d'usinage 5 axes mutualisé",
         "stage": S.WITHDRAWN,
         "via": S.ELIGIBLE,
+        "created": "2026-03-16",
         "motive": "Le porteur retire son projet : l'investissement est reporté à 2028, l'un des "
         "deux partenaires s'étant retiré de la convention d'exploitation.",
         "axis": Axis.INNOVATION,
@@ -599,6 +635,7 @@ CHAUMONT_LANGRES_PROJECTS: list[dict[str, Any]] = [
         "via": S.IN_PROGRESS,
         "cotech": "17 juin 2025",
         "copil": "10 juillet 2025",
+        "moved": {S.SUSPENDED: "2026-04-14"},
         "motive": "Travaux suspendus : la reprise des fondations porte le coût à 1,6 M€ ; un "
         "avenant au plan de financement attend la décision de la Région.",
         "axis": Axis.INNOVATION,
@@ -634,6 +671,7 @@ MEUSE_PROJECTS: list[dict[str, Any]] = [
         "stage": S.FUNDED,
         "cotech": "19 mai 2026",
         "copil": "11 juin 2026",
+        "moved": {S.FUNDED: "2026-10-13"},
         "axis": Axis.LAND,
         "lead": CC_COMMERCY,
         "commune": "Commercy",
@@ -790,11 +828,134 @@ def day(value: str | None = None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
+def french_day(value: str) -> date:
+    """The date of « 13 octobre 2026 »."""
+    number, month, year = value.split()
+    return date(int(year), MONTHS.index(month) + 1, int(number))
+
+
+def anchors(spec: dict[str, Any], moves: list[tuple[str, str]]) -> tuple[dict, dict]:
+    """The known days of the creation (0) and of the moves (1…): firm ones and likely ones.
+
+    Firm: the given creation and move dates and the committee decisions. Likely: the
+    inscriptions at a committee's agenda and the planned start and end of the works, kept only
+    when they fit between the firm ones.
+    """
+    firm, likely = {}, {}
+    if "created" in spec:
+        firm[0] = day(spec["created"])
+    for index, (source, target) in enumerate(moves, start=1):
+        template = REASONS.get((source, target), "")
+        meetings = [key for key in ("cotech", "copil") if f"{{{key}}}" in template]
+        if target in spec.get("moved", {}):
+            firm[index] = day(spec["moved"][target])
+        elif meetings and target in AGENDA_NOTICE:
+            meeting = french_day(spec[meetings[0]])
+            likely[index] = meeting - timedelta(days=AGENDA_NOTICE[target])
+        elif meetings:
+            firm[index] = french_day(spec[meetings[0]])
+        elif target in PLANNED:
+            likely[index] = day(spec["dates"][PLANNED[target]])
+    return firm, likely
+
+
+def vary(spec: dict[str, Any], index: int) -> int:
+    """A number that varies from one project and event to another, the same on every run."""
+    return zlib.crc32(f"{spec['title']}/{index}".encode())
+
+
+def on_weekday(days: list[date], fixed: set[int], first_day: date, last_day: date) -> None:
+    """Move the events that fall on a weekend (other than the fixed ones) to the Friday
+    before or the Monday after, without passing their neighbours (and rather not on their day)."""
+    for index, moment in enumerate(days):
+        if index in fixed or moment.weekday() < 5:
+            continue
+        friday = moment - timedelta(days=moment.weekday() - 4)
+        monday = moment + timedelta(days=7 - moment.weekday())
+        before = days[index - 1] if index else first_day
+        after = min(days[index + 1] if index + 1 < len(days) else last_day, last_day)
+        if friday > before or (friday == before and monday > after):
+            days[index] = friday
+        elif monday <= after:
+            days[index] = monday
+
+
+def spread(start: float, end: float, delays: list[int]) -> list[float]:
+    """Days (as ordinals) after start for events separated by delays, ending by end.
+
+    The events follow each other after their usual delays when these fit before end, and are
+    spread in proportion to them otherwise.
+    """
+    total = sum(delays)
+    scale = 1 if total < end - start else (end - start) / total
+    days, current = [], start
+    for delay in delays:
+        current += delay * scale
+        days.append(current)
+    return days
+
+
+def plan_days(spec: dict[str, Any], moves: list[tuple[str, str]], today: date) -> list[date]:
+    """The day of the creation and of each move, in order, from FIRST_DAY to yesterday."""
+    last_day = today - timedelta(days=1)
+    first_day = min(FIRST_DAY, last_day - timedelta(days=365))
+    firm, likely = anchors(spec, moves)
+    known = {i: d for i, d in firm.items() if first_day <= d <= last_day}
+    ordered = [known[i] for i in sorted(known)]
+    if ordered != sorted(set(ordered)):
+        raise CommandError(f"Dates incohérentes pour « {spec['title']} » : {known}.")
+    for index, moment in sorted(likely.items()):
+        before = max((i for i in known if i < index), default=None)
+        after = min((i for i in known if i > index), default=None)
+        low = known[before] + timedelta(days=index - before) if before is not None else first_day
+        high = known[after] - timedelta(days=after - index) if after is not None else last_day
+        if low <= moment <= high:
+            known[index] = moment
+    if not known:
+        known[len(moves)] = last_day - timedelta(days=7)
+    delays = [0] + [
+        round(DELAYS.get(target, DEFAULT_DELAY) * (0.75 + vary(spec, index) % 500 / 1000))
+        for index, (_, target) in enumerate(moves, start=1)
+    ]
+    days: dict[int, float] = {i: d.toordinal() for i, d in known.items()}
+    indices = sorted(days)
+    first, last = indices[0], indices[-1]
+    # Before the first known day: back from it, and not before first_day.
+    backwards = spread(0, days[first] - first_day.toordinal(), delays[first:0:-1])
+    for offset, index in zip(backwards, range(first - 1, -1, -1), strict=True):
+        days[index] = days[first] - offset
+    for start, end in zip(indices, indices[1:], strict=False):
+        between = spread(days[start], days[end], delays[start + 1 : end + 1])
+        days.update(zip(range(start + 1, end), between[:-1], strict=True))
+    after = spread(days[last], last_day.toordinal(), delays[last + 1 :])
+    days.update(zip(range(last + 1, len(moves) + 1), after, strict=True))
+    planned = [date.fromordinal(round(days[i])) for i in range(len(moves) + 1)]
+    on_weekday(planned, set(known), first_day, last_day)
+    return planned
+
+
+def plan_moments(spec: dict[str, Any], moves: list[tuple[str, str]], now: datetime) -> list:
+    """The moment of the creation and of each move: strictly increasing, in working hours."""
+    zone = timezone.get_current_timezone()
+    today = timezone.localtime(now, zone).date()
+    moments: list[datetime] = []
+    for index, moment_day in enumerate(plan_days(spec, moves, today)):
+        number = vary(spec, index)
+        moment = datetime.combine(moment_day, time(9 + number % 8, number // 8 % 60), zone)
+        if moments and moment <= moments[-1]:
+            moment = moments[-1] + timedelta(minutes=10)
+        moments.append(moment)
+    if moments[-1] > now:
+        raise CommandError(f"Date future dans l'historique de « {spec['title']} ».")
+    return moments
+
+
 class Command(BaseCommand):
     help = "Charge les données de démonstration (idempotent) et affiche les comptes de test."
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.created: Counter[str] = Counter()
+        self.now = timezone.now()
         with transaction.atomic():
             users = self.load_accounts()
             organisations = self.load_organisations(ORGANISATIONS, users["coordination"])
@@ -893,7 +1054,8 @@ class Command(BaseCommand):
         users: dict[str, AbstractUser],
         by: AbstractUser,
     ) -> None:
-        """Create one project in stage idea with its plan, then move it to its target stage."""
+        """Create one project in stage idea with its plan, move it to its target stage, then
+        date its history as the data tells (see plan_days)."""
         if Project.objects.filter(territory=territory, title=spec["title"]).exists():
             return
         stage = spec["stage"]
@@ -950,26 +1112,72 @@ class Command(BaseCommand):
         if spec.get("partners"):
             project.partners.add(*(organisations[name] for name in spec["partners"]))
 
-        self.move(project, spec, lead_user or by, by)
+        created_until = self.last_record(project)
+        moves = self.move(project, spec, lead_user or by, by)
         progress = spec.get("progress", PROGRESS.get(stage, 0))
         if progress or stage in PUBLIC_STAGES:
             project.progress = progress
             project.is_public = stage in PUBLIC_STAGES
             project._change_reason = CHANGE_REASON
             project.save()
+        self.date_history(project, spec, created_until, moves)
 
     def move(
         self, project: Project, spec: dict[str, Any], lead_user: AbstractUser, by: AbstractUser
-    ) -> None:
-        """Bring a new project from idea to its stage along allowed moves, with reasons."""
+    ) -> list[tuple[str, str, int]]:
+        """Bring a new project from idea to its stage along allowed moves, with reasons.
+
+        Returns each move (from, to) with the id of the history row that it recorded.
+        """
         waypoints = [spec["via"], spec["stage"]] if "via" in spec else [spec["stage"]]
         current = Stage.IDEA
+        moves = []
         for waypoint in waypoints:
             for stage in stage_path(current, waypoint):
                 reason = REASONS.get((current, stage), "{motive}").format_map(spec)
                 actor = lead_user if MOVES[(current, stage)].actor == LEAD else by
                 project.move_to(stage, by=actor, reason=reason, automatic=True)
+                moves.append((current, stage, self.last_record(project)))
                 current = stage
+        return moves
+
+    @staticmethod
+    def last_record(project: Project) -> int:
+        return project.history.order_by("-history_id").values_list("history_id", flat=True)[0]
+
+    def date_history(
+        self,
+        project: Project,
+        spec: dict[str, Any],
+        created_until: int,
+        moves: list[tuple[str, str, int]],
+    ) -> None:
+        """Date the history rows of a new project: its creation with its rows and partners,
+        each move, then the last update (progress, open data) just after the last move.
+
+        Only the audit rows change (their history_date); the m2m snapshots hang off the
+        project's rows and follow them.
+        """
+        moments = plan_moments(spec, [(source, target) for source, target, _ in moves], self.now)
+        records = list(project.history.order_by("history_id"))
+        children = [
+            record
+            for model in (FundingLine, Indicator, Milestone, Document)
+            for record in model.history.filter(project_id=project.pk).order_by("history_id")
+        ]
+        creation = [r for r in records if r.history_id <= created_until]
+        # Created in this order: the project, its rows, then its lead users and partners.
+        for offset, record in enumerate(creation[:1] + children + creation[1:]):
+            record.history_date = moments[0] + timedelta(seconds=offset)
+            record.save()
+        moved = dict(zip((record_id for _, _, record_id in moves), moments[1:], strict=True))
+        later = [r for r in records if r.history_id > created_until and r.history_id not in moved]
+        for offset, record in enumerate(later, start=1):
+            moved[record.history_id] = moments[-1] + timedelta(minutes=5, seconds=offset)
+        for record in records:
+            if record.history_id in moved:
+                record.history_date = moved[record.history_id]
+                record.save()
 
     # --- summary -------------------------------------------------------------------------
 
