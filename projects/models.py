@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
+from django.db.models.functions import Length
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -392,7 +393,8 @@ class Project(models.Model):
         for _attempt in range(5):
             last = (
                 Project.objects.filter(territory=self.territory, reference__startswith=prefix)
-                .order_by("-reference")
+                # Longest first, so that -1000 comes after -999 (string order would not).
+                .order_by(Length("reference").desc(), "-reference")
                 .values_list("reference", flat=True)
                 .first()
             )

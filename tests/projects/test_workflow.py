@@ -166,3 +166,15 @@ def test_archive_view(client_for, project):
     assert project.title not in listing
     listing = text(client_for("coordinator").get("/projets/?archives=on"))
     assert project.title in listing
+
+
+def test_references_keep_counting_past_999(territory):
+    from django.utils import timezone
+
+    year = timezone.now().year
+    ProjectFactory(territory=territory).save()
+    last = ProjectFactory(territory=territory)
+    last.reference = f"CL-{year}-999"
+    last.save()
+    assert ProjectFactory(territory=territory).reference == f"CL-{year}-1000"
+    assert ProjectFactory(territory=territory).reference == f"CL-{year}-1001"
