@@ -14,6 +14,7 @@ urlpatterns = [
     path("projets/<int:pk>/etape/", views.project_move, name="move"),
     path("projets/<int:pk>/archiver/", views.project_archive, name="archive"),
     path("projets/<int:pk>/historique/", views.project_history, name="history"),
+    path("projets/<int:pk>/fiche.pdf", views.project_sheet_pdf, name="sheet_pdf"),
     path("projets/<int:pk>/documents/", views.document_upload, name="document_upload"),
     path(
         "projets/<int:pk>/documents/<int:doc_pk>/",

@@ -14,6 +14,8 @@ from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from tdi.pdf import render_pdf
+
 from .forms import (
     FORMSETS,
     DocumentForm,
@@ -259,10 +261,9 @@ def detail_context(request: HttpRequest, project: Project) -> dict:
     }
 
 
-@require_GET
-def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_project(request, pk)
-    project = (
+def with_rows(project: Project) -> Project:
+    """The project again, with its people, funding plan, indicators, milestones and documents."""
+    return (
         Project.objects.filter(pk=project.pk)
         .select_related("territory", "lead_organisation", "epci")
         .prefetch_related(
@@ -275,9 +276,32 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
         .get()
     )
+
+
+@require_GET
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = with_rows(get_project(request, pk))
     context = detail_context(request, project)
     context["timeline"] = project_timeline(project, limit=8)
     return render(request, "projects/project_detail.html", context)
+
+
+@require_GET
+def project_sheet_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    project = with_rows(get_project(request, pk))
+    moves = [entry for entry in project_timeline(project) if entry.stage_move][:10]
+    pdf = render_pdf(
+        "projects/project_sheet_pdf.html",
+        {
+            "project": project,
+            "territory": project.territory,
+            "moves": moves,
+            "generated_at": timezone.localdate(),
+        },
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="fiche-{project.reference}.pdf"'
+    return response
 
 
 @require_POST

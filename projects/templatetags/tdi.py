@@ -47,10 +47,15 @@ def french_date(value) -> str:
     if isinstance(value, datetime):
         if timezone.is_aware(value):
             value = timezone.localtime(value)
-        return formats.date_format(value, "j F Y à H\\hi")
+        return _first_of_month(value, formats.date_format(value, "j F Y à H\\hi"))
     if isinstance(value, date):
-        return formats.date_format(value, "j F Y")
+        return _first_of_month(value, formats.date_format(value, "j F Y"))
     return str(value)
+
+
+def _first_of_month(value: date, text: str) -> str:
+    """French writes the first day of a month as an ordinal: « 1er mars 2026 »."""
+    return f"1er{text[1:]}" if value.day == 1 else text
 
 
 @register.filter

@@ -1,0 +1,143 @@
+"""The one entry to WeasyPrint: a Django template rendered to PDF, with only our static files.
+
+WeasyPrint's default fetcher reads any URL a document names (file://, the network, localhost)
+and `<link rel="attachment">` embeds what it reads into the PDF. Here every resource goes
+through `StaticOnlyFetcher`, which serves the app's own static files and refuses the rest;
+attachments are dropped and only harmless links are kept before the PDF is written.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import mimetypes
+import posixpath
+from pathlib import Path
+from urllib.parse import unquote, unquote_to_bytes
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+logger = logging.getLogger(__name__)
+
+# The base URL of every document: a scheme that no library resolves, so that relative URLs reach
+# the fetcher as written (relative to the static root) and nothing is joined to a host or a path
+# of the server. Never the request's URL: the PDF must not depend on, nor reach, any server.
+BASE_URL = "tdi-static:/"
+MAX_STATIC_SIZE = 10 * 1024 * 1024
+MAX_DATA_IMAGE_SIZE = 1024 * 1024
+DATA_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/svg+xml"}
+# Links that stay clickable in a PDF; any other (file:, javascript:, relative) is dropped.
+LINK_SCHEMES = ("http:", "https:", "mailto:")
+
+
+class RefusedResource(ValueError):
+    """A resource that a PDF may not load. WeasyPrint logs it and renders without it."""
+
+
+class StaticOnlyFetcher(URLFetcher):
+    """Serves the app's static files (through the staticfiles finders) and refuses the rest.
+
+    Accepted: URLs under STATIC_URL (`/static/tdi/fonts/DejaVuSans.ttf`), the same path relative
+    to the base URL (`tdi/fonts/DejaVuSans.ttf`, `tdi-static:/tdi/fonts/DejaVuSans.ttf`), and
+    small `data:` images. Refused: every other scheme (http, https, file, ftp…), absolute
+    paths of the file system, `..` segments, media files.
+    """
+
+    def __init__(self) -> None:
+        # No protocol for the urllib machinery underneath, should anything ever reach it.
+        super().__init__(allowed_protocols=(), allow_redirects=False, fail_on_errors=False)
+
+    def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:
+        if url.startswith("data:"):
+            return self.data_image(url)
+        relative = self.static_path(url)
+        found = finders.find(relative)
+        if not found:
+            raise RefusedResource(f"Fichier statique introuvable : {url}")
+        path = Path(found).resolve()
+        media_root = Path(settings.MEDIA_ROOT).resolve()
+        if path.is_relative_to(media_root) or not path.is_file():
+            raise RefusedResource(f"Ressource refusée : {url}")
+        if path.stat().st_size > MAX_STATIC_SIZE:
+            raise RefusedResource(f"Fichier statique trop volumineux : {url}")
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(
+            BASE_URL + relative, path.read_bytes(), {"Content-Type": content_type}
+        )
+
+    @staticmethod
+    def static_path(url: str) -> str:
+        """The path relative to the static root that the URL names, or RefusedResource."""
+        static_url = settings.STATIC_URL or "/static/"
+        if url.startswith(BASE_URL):
+            relative = url.removeprefix(BASE_URL)
+        elif url.startswith(static_url):
+            relative = url.removeprefix(static_url)
+        elif ":" in url.split("/", 1)[0] or url.startswith(("/", "\\")):
+            # Another scheme, or a path outside STATIC_URL (file system, media, anything).
+            raise RefusedResource(f"Ressource refusée : {url}")
+        else:
+            relative = url
+        relative = unquote(relative.split("#", 1)[0].split("?", 1)[0])
+        segments = relative.split("/")
+        if (
+            not relative
+            or relative.startswith("/")
+            or "\\" in relative
+            or "\x00" in relative
+            or any(segment in ("", ".", "..") for segment in segments)
+            or posixpath.normpath(relative) != relative
+        ):
+            raise RefusedResource(f"Chemin refusé : {url}")
+        return relative
+
+    @staticmethod
+    def data_image(url: str) -> URLFetcherResponse:
+        """A small image written in the document itself (charts); nothing else as data:."""
+        header, comma, payload = url.removeprefix("data:").partition(",")
+        media_type, *params = header.split(";")
+        if not comma or media_type.strip().lower() not in DATA_IMAGE_TYPES:
+            raise RefusedResource("Seules les petites images sont acceptées en data:.")
+        if len(payload) > MAX_DATA_IMAGE_SIZE * 4 // 3 + 4:
+            raise RefusedResource("Image data: trop volumineuse.")
+        try:
+            if "base64" in (p.strip().lower() for p in params):
+                body = base64.b64decode(payload, validate=True)
+            else:
+                body = unquote_to_bytes(payload)
+        except (binascii.Error, ValueError) as error:
+            raise RefusedResource("Image data: illisible.") from error
+        return URLFetcherResponse("data:", body, {"Content-Type": media_type.strip().lower()})
+
+
+def keep_link(link: tuple) -> bool:
+    """Links inside the document and to web or mail addresses; never attachments or files."""
+    link_type, target = link[0], link[1]
+    if link_type == "internal":
+        return True
+    return link_type == "external" and str(target).lower().startswith(LINK_SCHEMES)
+
+
+def render_pdf(template_name: str, context: dict, *, archival: bool = False) -> bytes:
+    """Render a Django template to PDF bytes; `archival` makes a PDF/A-3b document.
+
+    The output depends only on the HTML and the static files: no date, no random identifier
+    is written (a date belongs in the template, e.g. `<meta name="dcterms.created">`), so the
+    same input gives the same bytes, which archived documents rely on.
+    """
+    html = render_to_string(template_name, context)
+    options = {"pdf_variant": "pdf/a-3b"} if archival else {}
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).render(
+        **options
+    )
+    # Nothing is ever embedded: <link rel="attachment"> and <a rel="attachment"> are dropped
+    # before the fetcher is asked for them.
+    document.metadata.attachments = []
+    for page in document.pages:
+        page.links = [link for link in page.links if keep_link(link)]
+    return document.write_pdf(**options)
