@@ -230,6 +230,10 @@ MOVES: dict[tuple[str, str], Move] = {
     (S.FUNDED, S.IN_PROGRESS): Move(LEAD, label="Démarrer la réalisation"),
     (S.IN_PROGRESS, S.DONE): Move(LEAD, label="Déclarer le projet réalisé"),
     (S.DONE, S.CLOSED): Move(COORDINATOR, label="Clôturer le projet"),
+    # Amending a committee decision first takes the project back to its examination stage.
+    **{(s, S.COTECH): Move(AUTOMATIC, True) for s in (S.READY_COPIL, S.RESERVES, S.DRAFTING)},
+    **{(s, S.COTECH): Move(AUTOMATIC, True) for s in (S.REJECTED, S.REDIRECTED)},
+    **{(s, S.COPIL): Move(AUTOMATIC, True) for s in (S.APPROVED, S.ELIGIBLE, S.REJECTED)},
     **{(s, S.WITHDRAWN): Move(LEAD, True, "Retirer le projet") for s in PRE_APPROVAL_WITHDRAWABLE},
     **{
         (s, S.SUSPENDED): Move(COORDINATOR, True, "Suspendre le projet")
@@ -250,6 +254,7 @@ MAIN_PATH = [
     S.IDEA, S.DRAFTING, S.SUBMITTED, S.ELIGIBLE, S.COTECH, S.READY_COPIL, S.COPIL,
     S.APPROVED, S.FINANCING, S.FUNDED, S.IN_PROGRESS, S.DONE, S.CLOSED,
 ]  # fmt: skip
+SIDE_STAGES = [S.REJECTED, S.REDIRECTED, S.WITHDRAWN, S.SUSPENDED, S.ABANDONED]
 # Stages that only the coordinator and the project's leads may see.
 PRIVATE_STAGES = [S.IDEA, S.DRAFTING]
 # Stages in which a lead may edit the whole project, and those in which only progress fields.
@@ -533,6 +538,14 @@ class Project(models.Model):
                 raise ValidationError("Le motif est obligatoire pour ce changement d'étape.")
             if stage == Stage.SUBMITTED and (problems := locked.submission_problems()):
                 raise ValidationError(problems)
+            if (
+                not automatic
+                and stage not in SIDE_STAGES
+                and locked.reserves.filter(is_blocking=True, lifted_at__isnull=True).exists()
+            ):
+                raise ValidationError(
+                    "Des réserves bloquantes restent à lever avant de passer à l'étape suivante."
+                )
             previous = locked.stage
             locked.stage = stage
             locked._change_reason = reason or f"{Stage(previous).label} → {Stage(stage).label}"
@@ -776,3 +789,102 @@ class Document(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("projects:document_download", args=[self.project_id, self.pk])
+
+
+class ReserveQuerySet(models.QuerySet):
+    def open(self) -> ReserveQuerySet:
+        return self.filter(lifted_at__isnull=True)
+
+
+class Reserve(models.Model):
+    """A reserve or condition set on a project by a committee decision, lifted with a proof."""
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="reserves", verbose_name="projet"
+    )
+    text = models.TextField("réserve", max_length=2000)
+    origin = models.CharField("origine", max_length=300, blank=True)
+    is_blocking = models.BooleanField(
+        "bloquante", default=True, help_text="Une réserve bloquante empêche l'étape suivante."
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="responsable",
+    )
+    due_on = models.DateField("échéance", null=True, blank=True)
+    lifted_at = models.DateTimeField("levée le", null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="levée par",
+    )
+    proof = models.TextField("justification", blank=True, max_length=4000)
+    proof_document = models.ForeignKey(
+        Document,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="pièce justificative",
+    )
+    created_at = models.DateTimeField("créée le", default=timezone.now)
+
+    objects = ReserveQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "réserve"
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+    @property
+    def is_lifted(self) -> bool:
+        return self.lifted_at is not None
+
+    @property
+    def is_overdue(self) -> bool:
+        return not self.is_lifted and self.due_on is not None and self.due_on < date.today()
+
+    def can_lift(self, user) -> bool:
+        if self.is_lifted or self.project.is_archived:
+            return False
+        role = self.project.role_of(user)
+        if role == Role.COORDINATOR:
+            return True
+        if role is None:
+            return False
+        return self.owner_id == user.pk or (role == Role.LEAD and self.project.is_led_by(user))
+
+    def lift(self, *, by, proof: str = "", document: Document | None = None) -> None:
+        """Lift the reserve with a proof; the last blocking COTECH reserve moves the project on."""
+        proof = (proof or "").strip()
+        if not self.can_lift(by):
+            raise PermissionDenied("Vous ne pouvez pas lever cette réserve.")
+        if not proof and document is None:
+            raise ValidationError("Indiquez la justification ou joignez une pièce.")
+        with transaction.atomic():
+            self.lifted_at = timezone.now()
+            self.lifted_by = by
+            self.proof = proof
+            self.proof_document = document
+            self._history_user = by
+            self._change_reason = "Levée de la réserve"
+            self.save()
+            project = self.project
+            still_open = project.reserves.open().filter(is_blocking=True).exists()
+            if project.stage == Stage.RESERVES and not still_open:
+                project.move_to(
+                    Stage.READY_COPIL,
+                    by=by,
+                    automatic=True,
+                    reason="Toutes les réserves bloquantes de l'avis du COTECH sont levées",
+                )

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "projects",
+    "committees",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +159,8 @@ if os.environ.get("DJANGO_EMAIL_HOST") or not DEBUG:
     }
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+# The public address of the application, for links in e-mails and calendar invitations.
+SITE_URL = os.environ.get("DJANGO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "tdi <ne-pas-repondre@localhost>")
 
 # Content Security Policy: nothing inline without the per-request nonce, nothing from elsewhere.
@@ -196,5 +199,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # WeasyPrint reports every step at INFO and every refused resource at WARNING/ERROR.
+        "weasyprint": {"level": "ERROR"},
+        "weasyprint.progress": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

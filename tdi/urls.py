@@ -28,5 +28,6 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
+    path("", include("committees.urls")),
     path("", include("projects.urls")),
 ]

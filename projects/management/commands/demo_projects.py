@@ -1,4 +1,8 @@
-"""Load the demo data (territories, organisations, accounts and projects) idempotently."""
+"""Load the projects demo data (territories, organisations, accounts and projects) idempotently.
+
+Run on its own with `manage.py demo_projects`; `manage.py demo` (committees app) runs it first,
+then loads the committees and their meetings.
+"""
 
 from __future__ import annotations
 
@@ -804,13 +808,21 @@ def email(first_name: str, last_name: str) -> str:
     return address.encode("ascii", "ignore").decode() + "@demo.tdi.fr"
 
 
+# A project reaches a committee's examination only from the stage that waits for it; the other
+# moves into COTECH / COPIL exist to amend a decision and are no path for a new project.
+INSCRIPTIONS = {S.COTECH: S.ELIGIBLE, S.COPIL: S.READY_COPIL}
+
+
 def stage_path(start: str, goal: str) -> list[str]:
-    """The stages after start on a shortest sequence of allowed MOVES from start to goal."""
+    """The stages after start on a shortest sequence of allowed MOVES from start to goal
+    (without the amendments of committee decisions)."""
     previous: dict[str, str | None] = {start: None}
     queue = deque([start])
     while queue and goal not in previous:
         current = queue.popleft()
         for source, target in MOVES:
+            if INSCRIPTIONS.get(target, source) != source:
+                continue
             if source == current and target not in previous:
                 previous[target] = current
                 queue.append(target)
@@ -951,7 +963,10 @@ def plan_moments(spec: dict[str, Any], moves: list[tuple[str, str]], now: dateti
 
 
 class Command(BaseCommand):
-    help = "Charge les données de démonstration (idempotent) et affiche les comptes de test."
+    help = (
+        "Charge les données de démonstration des projets : territoires, organisations, comptes "
+        "et projets (idempotent), et affiche les comptes de test."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.created: Counter[str] = Counter()

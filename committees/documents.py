@@ -1,0 +1,91 @@
+"""The meeting's documents: agenda and minutes as PDF, and the calendar invitation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from tdi.pdf import render_pdf
+
+from .models import Meeting
+
+
+def meeting_context(meeting: Meeting, *, final: bool = False, content_sha256: str = "") -> dict:
+    """Everything the agenda and minutes show, in a bounded number of queries."""
+    committee = meeting.committee
+    items = list(
+        meeting.items.select_related("project", "project__lead_organisation").prefetch_related(
+            "reserves__owner"
+        )
+    )
+    return {
+        "meeting": meeting,
+        "committee": committee,
+        "territory": committee.territory,
+        "items": items,
+        "members": list(
+            committee.members.filter(is_active=True).select_related("user", "organisation")
+        ),
+        "attendances": list(
+            meeting.attendances.select_related("member__user", "member__organisation").order_by(
+                "member__role", "member__name", "member__user__last_name"
+            )
+        ),
+        "actions": list(meeting.actions.select_related("agenda_item")),
+        "carried_over": list(meeting.carried_over_actions()),
+        "total_duration": sum(item.duration for item in items),
+        "final": final,
+        "content_sha256": content_sha256,
+        "site_url": settings.SITE_URL,
+        "generated_at": timezone.now(),
+    }
+
+
+def render_agenda_pdf(meeting: Meeting) -> bytes:
+    return render_pdf("committees/meeting_agenda_pdf.html", meeting_context(meeting))
+
+
+def minutes_html(meeting: Meeting, *, final: bool) -> str:
+    """The minutes as HTML; with final=True, the text whose SHA-256 the validated PDF prints."""
+    context = meeting_context(meeting, final=final)
+    context["generated_at"] = meeting.validated_at if final else context["generated_at"]
+    return render_to_string("committees/meeting_minutes_pdf.html", context)
+
+
+def render_minutes_pdf(meeting: Meeting, *, final: bool) -> bytes:
+    """Draft minutes carry a PROJET mark; the final ones are PDF/A with the content hash."""
+    context = meeting_context(meeting, final=final, content_sha256=meeting.content_sha256)
+    if final:
+        context["generated_at"] = meeting.validated_at
+    return render_pdf("committees/meeting_minutes_pdf.html", context, archival=final)
+
+
+def invitation_ics(meeting: Meeting) -> bytes:
+    """An iCalendar invitation (RFC 5545) for the meeting, with the agenda in its description."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//tdi//Territoires d'industrie//FR")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if meeting.status == Meeting.Status.CANCELLED else "REQUEST")
+    event = Event()
+    host = settings.SITE_URL.split("://", 1)[-1]
+    event.add("uid", f"seance-{meeting.pk}@{host}")
+    event.add("sequence", meeting.history.count())
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", meeting.starts_at)
+    event.add("dtend", meeting.starts_at + timedelta(minutes=max(meeting.total_duration, 60)))
+    event.add("summary", f"{meeting.title} — {meeting.committee.territory.name}")
+    agenda = "\n".join(f"{item.order}. {item.title}" for item in meeting.items.all())
+    url = f"{settings.SITE_URL}{meeting.get_absolute_url()}"
+    event.add("description", f"Ordre du jour :\n{agenda}\n\n{url}")
+    event.add("location", vText(meeting.place or meeting.video_link or ""))
+    event.add("url", url)
+    event.add("status", "CANCELLED" if meeting.status == Meeting.Status.CANCELLED else "CONFIRMED")
+    organizer = vCalAddress(f"mailto:{settings.DEFAULT_FROM_EMAIL.split('<')[-1].rstrip('>')}")
+    organizer.params["cn"] = vText(f"Coordination {meeting.committee.territory.name}")
+    event["organizer"] = organizer
+    calendar.add_component(event)
+    return calendar.to_ical()

@@ -1,0 +1,188 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from projects.forms import localized_fields
+
+from .models import (
+    ActionItem,
+    AgendaItem,
+    Attendance,
+    Committee,
+    CommitteeMember,
+    Meeting,
+)
+
+
+class CommitteeForm(forms.ModelForm):
+    class Meta:
+        model = Committee
+        fields = ["kind", "name", "quorum"]
+
+
+class MemberForm(forms.ModelForm):
+    class Meta:
+        model = CommitteeMember
+        fields = ["user", "name", "email", "organisation", "role", "is_active"]
+        help_texts = {
+            "user": "Un compte de l'application ; sinon, renseignez le nom et l'adresse.",
+        }
+
+    def __init__(self, *args, territory, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = (
+            get_user_model()
+            .objects.filter(memberships__territory=territory)
+            .order_by("last_name", "first_name")
+        )
+        self.fields["user"].label_from_instance = lambda u: u.get_full_name() or u.username
+        self.fields["user"].error_messages["invalid_choice"] = (
+            "Ce compte n'appartient pas au territoire."
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("user") and not (cleaned.get("name") or "").strip():
+            self.add_error(
+                "name", "Choisissez un compte ou indiquez le nom de la personne externe."
+            )
+        return cleaned
+
+
+class MeetingForm(forms.ModelForm):
+    class Meta:
+        model = Meeting
+        fields = ["starts_at", "place", "video_link"]
+        widgets = {
+            "starts_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            )
+        }
+        error_messages = {"starts_at": {"invalid": "Saisissez une date et une heure valides."}}
+
+
+class AddProjectForm(forms.Form):
+    project = forms.ModelChoiceField(
+        label="Projet à examiner",
+        queryset=None,
+        error_messages={
+            "invalid_choice": "Ce projet ne peut pas être inscrit à l'ordre du jour de cette séance."
+        },
+    )
+    rapporteur = forms.CharField(label="Rapporteur", required=False, max_length=200)
+    duration = forms.IntegerField(label="Durée (min)", min_value=1, max_value=240, initial=15)
+
+    def __init__(self, *args, meeting: Meeting, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = meeting.candidate_projects()
+        self.fields["project"].label_from_instance = lambda p: f"{p.reference} — {p.title}"
+
+
+class AddItemForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Type",
+        choices=[(k.value, k.label) for k in AgendaItem.Kind if k != AgendaItem.Kind.PROJECT],
+    )
+    title = forms.CharField(label="Intitulé", max_length=300)
+    rapporteur = forms.CharField(label="Rapporteur", required=False, max_length=200)
+    duration = forms.IntegerField(label="Durée (min)", min_value=1, max_value=240, initial=10)
+
+
+class ItemUpdateForm(forms.ModelForm):
+    class Meta:
+        model = AgendaItem
+        fields = ["rapporteur", "duration"]
+
+    def clean_duration(self):
+        duration = self.cleaned_data["duration"]
+        if not 1 <= duration <= 240:
+            raise ValidationError("La durée doit être comprise entre 1 et 240 minutes.")
+        return duration
+
+
+class DecisionForm(forms.Form):
+    notes = forms.CharField(
+        label="Débats", required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=20000
+    )
+    decision = forms.ChoiceField(label="Décision")
+    motive = forms.CharField(
+        label="Motif",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Obligatoire sauf pour un avis favorable, une validation ou un « pris acte ».",
+    )
+    votes_for = forms.IntegerField(label="Voix pour", required=False, min_value=0, max_value=999)
+    votes_against = forms.IntegerField(
+        label="Voix contre", required=False, min_value=0, max_value=999
+    )
+    votes_abstain = forms.IntegerField(
+        label="Abstentions", required=False, min_value=0, max_value=999
+    )
+
+    def __init__(self, *args, item: AgendaItem, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.item = item
+        self.fields["decision"].choices = [("", "— Choisir —"), *item.decision_choices()]
+        self.fields["decision"].error_messages["invalid_choice"] = (
+            "Cette décision n'est pas possible pour ce point."
+        )
+
+
+class ReserveForm(forms.Form):
+    text = forms.CharField(label="Réserve ou condition", required=False, max_length=2000)
+    owner = forms.ModelChoiceField(label="Responsable", required=False, queryset=None)
+    due_on = forms.DateField(
+        label="Échéance",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Saisissez une date valide."},
+    )
+
+    def __init__(self, *args, territory, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = (
+            get_user_model().objects.filter(memberships__territory=territory).order_by("last_name")
+        )
+        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+ReserveFormSet = forms.formset_factory(ReserveForm, extra=3, max_num=10)
+
+
+class AttendanceForm(forms.ModelForm):
+    class Meta:
+        model = Attendance
+        fields = ["status", "represented_by"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("status") == Attendance.Status.REPRESENTED
+            and not (cleaned.get("represented_by") or "").strip()
+        ):
+            self.add_error("represented_by", "Indiquez qui représente ce membre.")
+        return cleaned
+
+
+class MinutesForm(forms.ModelForm):
+    class Meta:
+        model = Meeting
+        fields = ["minutes_intro", "minutes_conclusion"]
+        widgets = {
+            "minutes_intro": forms.Textarea(attrs={"rows": 4}),
+            "minutes_conclusion": forms.Textarea(attrs={"rows": 4}),
+        }
+
+
+class ActionForm(forms.ModelForm):
+    class Meta:
+        model = ActionItem
+        fields = ["what", "owner", "due_on"]
+        formfield_callback = localized_fields
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Motif de l'annulation", max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )

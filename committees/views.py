@@ -1,0 +1,526 @@
+import hashlib
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from projects.models import Role, role_in
+from projects.views import htmx_vary, redirect_after_post
+
+from .documents import invitation_ics, render_agenda_pdf, render_minutes_pdf
+from .forms import (
+    ActionForm,
+    AddItemForm,
+    AddProjectForm,
+    AttendanceForm,
+    CancelForm,
+    CommitteeForm,
+    DecisionForm,
+    ItemUpdateForm,
+    MeetingForm,
+    MemberForm,
+    MinutesForm,
+    ReserveFormSet,
+)
+from .models import (
+    IMMUTABLE_MESSAGE,
+    ActionItem,
+    Attendance,
+    Committee,
+    CommitteeMember,
+    Meeting,
+)
+
+
+def error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+# --- committees ----------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def committee_list(request: HttpRequest) -> HttpResponse:
+    if request.territory is None:
+        raise Http404("Aucun territoire")
+    committees = (
+        Committee.objects.visible_to(request.user)
+        .filter(territory=request.territory)
+        .annotate(member_count=Count("members", filter=Q(members__is_active=True)))
+    )
+    can_manage = request.role == Role.COORDINATOR
+    form = CommitteeForm(request.POST or None)
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied("Seule la coordination peut créer un comité.")
+        if form.is_valid():
+            committee = form.save(commit=False)
+            committee.territory = request.territory
+            committee._change_reason = "Création du comité"
+            committee.save()
+            messages.success(request, f"Le comité « {committee} » a été créé.")
+            return redirect(committee)
+    upcoming = (
+        Meeting.objects.visible_to(request.user)
+        .filter(committee__territory=request.territory, starts_at__gte=timezone.now())
+        .exclude(status=Meeting.Status.CANCELLED)
+        .select_related("committee")
+        .order_by("starts_at")[:10]
+    )
+    return render(
+        request,
+        "committees/committee_list.html",
+        {"committees": committees, "form": form, "can_manage": can_manage, "upcoming": upcoming},
+    )
+
+
+def get_committee(request: HttpRequest, pk: int) -> Committee:
+    return get_object_or_404(
+        Committee.objects.visible_to(request.user).select_related("territory"), pk=pk
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    committee = get_committee(request, pk)
+    can_manage = committee.can_manage(request.user)
+    member_form = MemberForm(territory=committee.territory, prefix="membre")
+    meeting_form = MeetingForm(prefix="seance")
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied("Seule la coordination peut gérer ce comité.")
+        if "membre-role" in request.POST:
+            member_form = MemberForm(request.POST, territory=committee.territory, prefix="membre")
+            if member_form.is_valid():
+                member = member_form.save(commit=False)
+                member.committee = committee
+                member._change_reason = "Ajout d'un membre"
+                member.save()
+                messages.success(request, f"{member.display_name} a été ajouté·e au comité.")
+                return redirect(committee)
+        else:
+            meeting_form = MeetingForm(request.POST, prefix="seance")
+            if meeting_form.is_valid():
+                meeting = meeting_form.save(commit=False)
+                meeting.committee = committee
+                meeting._change_reason = "Création de la séance"
+                meeting.save()
+                messages.success(request, f"La séance {meeting.title} a été créée.")
+                return redirect(meeting)
+    members = committee.members.select_related("user", "organisation").order_by(
+        "-is_active", "role"
+    )
+    meetings = Meeting.objects.visible_to(request.user).filter(committee=committee)
+    return render(
+        request,
+        "committees/committee_detail.html",
+        {
+            "committee": committee,
+            "members": members,
+            "meetings": meetings.annotate(item_count=Count("items")),
+            "can_manage": can_manage,
+            "member_form": member_form,
+            "meeting_form": meeting_form,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    committee = get_committee(request, pk)
+    member = get_object_or_404(committee.members, pk=member_pk)
+    if not committee.can_manage(request.user):
+        raise PermissionDenied("Seule la coordination peut gérer ce comité.")
+    form = MemberForm(request.POST or None, instance=member, territory=committee.territory)
+    if request.method == "POST" and form.is_valid():
+        member = form.save(commit=False)
+        member._change_reason = "Modification d'un membre"
+        member.save()
+        messages.success(request, "Le membre a été mis à jour.")
+        return redirect(committee)
+    return render(
+        request,
+        "committees/member_form.html",
+        {"committee": committee, "member": member, "form": form},
+    )
+
+
+# --- meetings ------------------------------------------------------------------------
+
+
+def get_meeting(request: HttpRequest, pk: int) -> Meeting:
+    """The meeting if the user may read it; otherwise 404, as for a missing id."""
+    queryset = Meeting.objects.visible_to(request.user).select_related(
+        "committee", "committee__territory", "validated_by"
+    )
+    return get_object_or_404(queryset, pk=pk)
+
+
+def get_managed_meeting(request: HttpRequest, pk: int) -> Meeting:
+    meeting = get_meeting(request, pk)
+    if meeting.is_locked:
+        raise PermissionDenied(IMMUTABLE_MESSAGE)
+    if not meeting.can_manage(request.user):
+        raise PermissionDenied("Seule la coordination du territoire peut gérer cette séance.")
+    return meeting
+
+
+def meeting_context(request: HttpRequest, meeting: Meeting, **overrides) -> dict:
+    can_manage = meeting.can_manage(request.user) and not meeting.is_locked
+    items = list(
+        meeting.items.select_related("project", "project__lead_organisation").prefetch_related(
+            "reserves__owner", Prefetch("actions", ActionItem.objects.order_by("pk"))
+        )
+    )
+    territory = meeting.committee.territory
+    held = meeting.status == Meeting.Status.HELD and can_manage
+    decision_forms = {}
+    if held:
+        for item in items:
+            initial = {
+                "notes": item.notes,
+                "decision": item.decision,
+                "motive": item.motive,
+                "votes_for": item.votes_for,
+                "votes_against": item.votes_against,
+                "votes_abstain": item.votes_abstain,
+            }
+            decision_forms[item.pk] = (
+                DecisionForm(initial=initial, item=item, prefix=f"item-{item.pk}"),
+                ReserveFormSet(prefix=f"reserves-{item.pk}", form_kwargs={"territory": territory}),
+            )
+    decision_forms.update(overrides.pop("decision_forms", {}))
+    members = list(
+        meeting.committee.members.filter(is_active=True).select_related("user", "organisation")
+    )
+    attendances = {a.member_id: a for a in meeting.attendances.all()}
+    attendance_rows = [
+        (member, attendances.get(member.pk), overrides.get("attendance_errors", {}).get(member.pk))
+        for member in members
+    ]
+    role = role_in(request.user, territory.pk)
+    context = {
+        "meeting": meeting,
+        "committee": meeting.committee,
+        "items": [(item, decision_forms.get(item.pk)) for item in items],
+        "total_duration": sum(item.duration for item in items),
+        "can_manage": can_manage,
+        # Action items stay open to follow-up after the minutes are validated.
+        "can_follow_up": meeting.can_manage(request.user),
+        "agenda_open": can_manage and meeting.agenda_is_open,
+        "held": held,
+        "add_project_form": AddProjectForm(meeting=meeting, prefix="projet"),
+        "add_item_form": AddItemForm(prefix="point"),
+        "attendance_rows": attendance_rows,
+        "attendance_statuses": Attendance.Status.choices,
+        "present_count": sum(
+            1 for a in attendances.values() if a.status in ("present", "represented")
+        ),
+        "minutes_form": MinutesForm(instance=meeting),
+        "action_form": ActionForm(prefix="action"),
+        "actions": list(meeting.actions.select_related("agenda_item")),
+        "carried_over": list(meeting.carried_over_actions()),
+        "cancel_form": CancelForm(),
+        "validation_problems": meeting.validation_problems() if held else [],
+        "can_read_minutes": meeting.status == Meeting.Status.VALIDATED
+        or (meeting.status == Meeting.Status.HELD and role in (Role.COORDINATOR, Role.MEMBER)),
+    }
+    context.update(overrides)
+    return context
+
+
+@require_GET
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting(request, pk)
+    return render(request, "committees/meeting_detail.html", meeting_context(request, meeting))
+
+
+def agenda_response(request: HttpRequest, meeting: Meeting, **overrides) -> HttpResponse:
+    """The agenda fragment for htmx; otherwise back to the meeting page."""
+    if request.htmx:
+        meeting.refresh_from_db()
+        context = meeting_context(request, meeting, **overrides)
+        return htmx_vary(render(request, "committees/meeting_detail.html#agenda", context))
+    for error in overrides.get("errors", []):
+        messages.error(request, error)
+    return redirect(meeting)
+
+
+@require_POST
+def meeting_agenda(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every agenda edit: add a project or a free item, change, move or remove an item."""
+    meeting = get_managed_meeting(request, pk)
+    action = request.POST.get("action")
+    errors, overrides = [], {}
+    try:
+        with transaction.atomic():
+            if action == "add_project":
+                form = AddProjectForm(request.POST, meeting=meeting, prefix="projet")
+                if form.is_valid():
+                    meeting.add_project(
+                        form.cleaned_data["project"],
+                        by=request.user,
+                        rapporteur=form.cleaned_data["rapporteur"],
+                        duration=form.cleaned_data["duration"],
+                    )
+                else:
+                    overrides["add_project_form"] = form
+                    errors.append("Le projet n'a pas été inscrit : corrigez le formulaire.")
+            elif action == "add_item":
+                form = AddItemForm(request.POST, prefix="point")
+                if form.is_valid():
+                    meeting.add_item(by=request.user, **form.cleaned_data)
+                else:
+                    overrides["add_item_form"] = form
+                    errors.append("Le point n'a pas été ajouté : corrigez le formulaire.")
+            elif action in ("update", "up", "down", "remove"):
+                item = get_object_or_404(meeting.items, pk=request.POST.get("item") or 0)
+                if action == "update":
+                    form = ItemUpdateForm(request.POST, instance=item, prefix=f"edit-{item.pk}")
+                    if form.is_valid():
+                        item = form.save(commit=False)
+                        item._change_reason = "Point modifié"
+                        item.save()
+                        meeting._agenda_changed(
+                            request.user, f"modification du point « {item.title} »"
+                        )
+                    else:
+                        errors.extend(e for errs in form.errors.values() for e in errs)
+                elif action == "remove":
+                    meeting.remove_item(item, by=request.user)
+                else:
+                    meeting.move_item(item, -1 if action == "up" else 1, by=request.user)
+            else:
+                errors.append("Action inconnue.")
+    except ValidationError as error:
+        errors.append(error_text(error))
+    if not errors and not request.htmx:
+        messages.success(request, "L'ordre du jour a été mis à jour.")
+    return agenda_response(request, meeting, errors=errors, **overrides)
+
+
+@require_POST
+def meeting_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Convene, hold, cancel, or validate the minutes."""
+    meeting = get_managed_meeting(request, pk)
+    action = request.POST.get("action")
+    try:
+        if action == "convene":
+            sent = meeting.convene(by=request.user)
+            messages.success(
+                request,
+                f"La convocation a été envoyée ({sent} destinataire{'s' if sent > 1 else ''}).",
+            )
+        elif action == "hold":
+            meeting.hold(by=request.user)
+            messages.success(
+                request, "La séance est ouverte : saisissez les présences et les décisions."
+            )
+        elif action == "cancel":
+            form = CancelForm(request.POST)
+            if not form.is_valid():
+                raise ValidationError("Le motif d'annulation est obligatoire.")
+            meeting.cancel(by=request.user, reason=form.cleaned_data["reason"])
+            messages.success(
+                request, "La séance a été annulée ; les projets inscrits ont repris leur étape."
+            )
+        elif action == "validate":
+            meeting.validate_minutes(by=request.user)
+            messages.success(
+                request, "Le compte rendu est validé et archivé ; la séance est désormais figée."
+            )
+        else:
+            messages.error(request, "Action inconnue.")
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    return redirect_after_post(request, meeting.get_absolute_url())
+
+
+@require_POST
+def item_decision(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    meeting = get_managed_meeting(request, pk)
+    item = get_object_or_404(meeting.items.select_related("project"), pk=item_pk)
+    territory = meeting.committee.territory
+    form = DecisionForm(request.POST, item=item, prefix=f"item-{item.pk}")
+    reserves = ReserveFormSet(
+        request.POST, prefix=f"reserves-{item.pk}", form_kwargs={"territory": territory}
+    )
+    if form.is_valid() and reserves.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                if data["notes"] != item.notes:
+                    item.notes = data["notes"]
+                    item._change_reason = "Débats saisis"
+                    item.save()
+                item.record_decision(
+                    data["decision"],
+                    by=request.user,
+                    motive=data["motive"],
+                    votes=(data["votes_for"], data["votes_against"], data["votes_abstain"]),
+                    reserves=[r for r in reserves.cleaned_data if r],
+                )
+        except ValidationError as error:
+            form.add_error(None, error)
+    if form.is_valid() and not form.errors:
+        messages.success(request, f"Décision enregistrée pour « {item.title} ».")
+        if request.htmx:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = f"{meeting.get_absolute_url()}#point-{item.pk}"
+            return response
+        return redirect(f"{meeting.get_absolute_url()}#point-{item.pk}")
+    context = meeting_context(request, meeting, decision_forms={item.pk: (form, reserves)})
+    context["item"] = item
+    context["forms"] = (form, reserves)
+    if request.htmx:
+        return render(request, "committees/meeting_detail.html#decision", context)
+    return render(request, "committees/meeting_detail.html", context)
+
+
+@require_POST
+def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_managed_meeting(request, pk)
+    if meeting.status != Meeting.Status.HELD:
+        messages.error(request, "Les présences se saisissent une fois la séance ouverte.")
+        return redirect_after_post(request, meeting.get_absolute_url())
+    members = meeting.committee.members.filter(is_active=True)
+    existing = {a.member_id: a for a in meeting.attendances.all()}
+    forms, errors = [], {}
+    for member in members:
+        instance = existing.get(member.pk) or Attendance(meeting=meeting, member=member)
+        form = AttendanceForm(request.POST, instance=instance, prefix=f"presence-{member.pk}")
+        if form.is_valid():
+            forms.append(form)
+        else:
+            errors[member.pk] = " ".join(e for errs in form.errors.values() for e in errs)
+    if not errors:
+        with transaction.atomic():
+            for form in forms:
+                if form.has_changed() or form.instance.pk is None:
+                    attendance = form.save(commit=False)
+                    attendance._change_reason = "Présences saisies"
+                    attendance.save()
+        if not request.htmx:
+            messages.success(request, "Les présences ont été enregistrées.")
+    if request.htmx:
+        context = meeting_context(
+            request, meeting, attendance_errors=errors, attendance_saved=not errors
+        )
+        return render(request, "committees/meeting_detail.html#attendance", context)
+    if errors:
+        messages.error(request, "Présences non enregistrées : " + " ".join(errors.values()))
+    return redirect(f"{meeting.get_absolute_url()}#presences")
+
+
+@require_POST
+def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_managed_meeting(request, pk)
+    form = MinutesForm(request.POST, instance=meeting)
+    if form.is_valid():
+        meeting = form.save(commit=False)
+        meeting._change_reason = "Compte rendu rédigé"
+        meeting.save()
+        if not request.htmx:
+            messages.success(request, "Le texte du compte rendu a été enregistré.")
+    if request.htmx:
+        context = meeting_context(
+            request, meeting, minutes_form=form, minutes_saved=form.is_valid()
+        )
+        return render(request, "committees/meeting_detail.html#minutes", context)
+    return redirect(f"{meeting.get_absolute_url()}#compte-rendu")
+
+
+@require_POST
+def meeting_actions(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add an action item, or mark one (of this meeting or carried over) as done."""
+    meeting = get_meeting(request, pk)
+    if not meeting.can_manage(request.user):
+        raise PermissionDenied("Seule la coordination peut gérer le relevé de décisions.")
+    form = ActionForm(prefix="action")
+    if request.POST.get("done"):
+        action = get_object_or_404(
+            ActionItem.objects.filter(meeting__committee=meeting.committee), pk=request.POST["done"]
+        )
+        action.done_on = timezone.localdate()
+        action._change_reason = "Action réalisée"
+        action.save()
+    else:
+        if meeting.is_locked:
+            raise PermissionDenied(IMMUTABLE_MESSAGE)
+        form = ActionForm(request.POST, prefix="action")
+        if form.is_valid():
+            action = form.save(commit=False)
+            action.meeting = meeting
+            action._change_reason = "Action ajoutée"
+            action.save()
+            form = ActionForm(prefix="action")
+    if request.htmx:
+        context = meeting_context(request, meeting, action_form=form)
+        return render(request, "committees/meeting_detail.html#actions", context)
+    if form.errors:
+        messages.error(
+            request, "L'action n'a pas été ajoutée : l'action et son responsable sont obligatoires."
+        )
+    return redirect(f"{meeting.get_absolute_url()}#actions")
+
+
+# --- documents -------------------------------------------------------------------------
+
+
+def pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@require_GET
+def meeting_agenda_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting(request, pk)
+    name = f"ordre-du-jour-{meeting.committee.short_name.lower()}-{meeting.number}.pdf"
+    return pdf_response(render_agenda_pdf(meeting), name)
+
+
+@require_GET
+def meeting_minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """Draft minutes (PROJET mark) for the coordination and members; the archived PDF once validated."""
+    meeting = get_meeting(request, pk)
+    name = f"compte-rendu-{meeting.committee.short_name.lower()}-{meeting.number}.pdf"
+    if meeting.status == Meeting.Status.VALIDATED:
+        with meeting.minutes_pdf.open("rb") as handle:
+            content = handle.read()
+        if hashlib.sha256(content).hexdigest() != meeting.minutes_sha256:
+            raise RuntimeError("Le PDF archivé ne correspond plus à son empreinte.")
+        response = pdf_response(content, name)
+        response["X-Content-SHA256"] = meeting.minutes_sha256
+        return response
+    role = role_in(request.user, meeting.committee.territory_id)
+    if meeting.status != Meeting.Status.HELD or role not in (Role.COORDINATOR, Role.MEMBER):
+        raise PermissionDenied("Le compte rendu n'est pas encore disponible.")
+    return pdf_response(render_minutes_pdf(meeting, final=False), f"projet-{name}")
+
+
+@require_GET
+def meeting_invitation_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting(request, pk)
+    response = HttpResponse(invitation_ics(meeting), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="seance-{meeting.pk}.ics"'
+    return response
+
+
+@require_POST
+def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
+    """Members are deactivated, not deleted: their attendance in past minutes stays."""
+    committee = get_committee(request, pk)
+    member = get_object_or_404(CommitteeMember.objects.filter(committee=committee), pk=member_pk)
+    if not committee.can_manage(request.user):
+        raise PermissionDenied("Seule la coordination peut gérer ce comité.")
+    member.is_active = False
+    member._change_reason = "Membre retiré du comité"
+    member.save()
+    messages.success(request, f"{member.display_name} ne fait plus partie du comité.")
+    return redirect(committee)
