@@ -268,6 +268,35 @@ class ReplaceDocumentForm(DocumentForm):
         fields = ["file"]
 
 
+class ReserveLiftForm(forms.Form):
+    proof = forms.CharField(
+        label="Justification",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Ce qui montre que la réserve est levée (délibération, courrier, pièce…).",
+    )
+    document = forms.ModelChoiceField(
+        label="Pièce justificative (document du projet)",
+        required=False,
+        queryset=Document.objects.none(),
+        empty_label="— Aucune —",
+    )
+
+    def __init__(self, *args, project: Project, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["document"].queryset = project.documents.all()
+        self.fields["document"].error_messages["invalid_choice"] = (
+            "Ce document n'appartient pas au projet."
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("proof") or "").strip() and not cleaned.get("document"):
+            raise ValidationError("Indiquez la justification ou choisissez une pièce.")
+        return cleaned
+
+
 class ProjectFilterForm(forms.Form):
     SORTS = {
         "reference": ("reference", "Référence"),

@@ -4,7 +4,6 @@ from . import views
 
 app_name = "projects"
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("territoire/", views.territory_switch, name="territory_switch"),
     path("projets/", views.project_list, name="list"),
     path("projets/nouveau/", views.project_create, name="create"),
@@ -14,6 +13,11 @@ urlpatterns = [
     path("projets/<int:pk>/etape/", views.project_move, name="move"),
     path("projets/<int:pk>/archiver/", views.project_archive, name="archive"),
     path("projets/<int:pk>/historique/", views.project_history, name="history"),
+    path(
+        "projets/<int:pk>/reserves/<int:reserve_pk>/lever/",
+        views.reserve_lift,
+        name="reserve_lift",
+    ),
     path("projets/<int:pk>/fiche.pdf", views.project_sheet_pdf, name="sheet_pdf"),
     path("projets/<int:pk>/documents/", views.document_upload, name="document_upload"),
     path(

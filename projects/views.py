@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Prefetch, Sum
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -23,12 +23,13 @@ from .forms import (
     ProjectFilterForm,
     ProjectForm,
     ReplaceDocumentForm,
+    ReserveLiftForm,
     StageMoveForm,
     build_formsets,
 )
 from .history import project_as_of, project_timeline
 from .middleware import SESSION_KEY
-from .models import Document, FundingLine, Project, Role, Stage, Territory
+from .models import Document, FundingLine, Project, Reserve, Role, Territory
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -66,33 +67,6 @@ def forbid_unless(allowed: bool, message: str) -> None:
         raise PermissionDenied(message)
 
 
-@require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
-    territory = request.territory
-    projects = visible_projects(request).active()
-    if territory:
-        projects = projects.filter(territory=territory)
-    by_stage = dict(
-        projects.order_by().values_list("stage").annotate(n=Count("pk")).values_list("stage", "n")
-    )
-    totals = projects.aggregate(cost=Sum("total_cost"), count=Count("pk"))
-    mine = (
-        projects.filter(lead_users=request.user)
-        .select_related("lead_organisation")
-        .order_by("-updated_at")[:10]
-    )
-    recent = projects.select_related("lead_organisation").order_by("-updated_at")[:8]
-    context = {
-        "stages": [
-            (stage, by_stage.get(stage.value, 0)) for stage in Stage if by_stage.get(stage.value)
-        ],
-        "totals": totals,
-        "mine": mine,
-        "recent": recent,
-    }
-    return render(request, "projects/dashboard.html", context)
-
-
 @require_POST
 def territory_switch(request: HttpRequest) -> HttpResponse:
     territories = Territory.objects.all()
@@ -101,7 +75,7 @@ def territory_switch(request: HttpRequest) -> HttpResponse:
     territory = get_object_or_404(territories, pk=request.POST.get("territory") or 0)
     request.session[SESSION_KEY] = territory.pk
     messages.success(request, f"Vous travaillez désormais sur le territoire {territory}.")
-    return redirect("projects:dashboard")
+    return redirect("dashboard")
 
 
 @require_GET
@@ -258,6 +232,11 @@ def detail_context(request: HttpRequest, project: Project) -> dict:
         "move_form": StageMoveForm(project=project, user=user) if moves else None,
         "can_archive": project.can_archive(user),
         "document_form": DocumentForm() if project.can_manage_documents(user) else None,
+        "lift_forms": {
+            reserve.pk: ReserveLiftForm(project=project, prefix=f"reserve-{reserve.pk}")
+            for reserve in project.reserves.all()
+            if reserve.can_lift(user)
+        },
     }
 
 
@@ -273,6 +252,12 @@ def with_rows(project: Project) -> Project:
             "indicators",
             "milestones",
             Prefetch("documents", Document.objects.select_related("uploaded_by")),
+            Prefetch(
+                "reserves",
+                Reserve.objects.select_related("owner", "lifted_by", "proof_document"),
+            ),
+            # Committee passages (the committees app adds this reverse relation).
+            "agenda_items__meeting__committee",
         )
         .get()
     )
@@ -455,3 +440,30 @@ def document_version_download(
         Document.history.filter(project_id=project.pk, id=doc_pk), history_id=history_id
     )
     return serve_document(version.file, version.original_name, version.content_type)
+
+
+@require_POST
+def reserve_lift(request: HttpRequest, pk: int, reserve_pk: int) -> HttpResponse:
+    project = with_rows(get_project(request, pk))
+    reserve = get_object_or_404(project.reserves.all(), pk=reserve_pk)
+    forbid_unless(reserve.can_lift(request.user), "Vous ne pouvez pas lever cette réserve.")
+    form = ReserveLiftForm(request.POST, project=project, prefix=f"reserve-{reserve.pk}")
+    if form.is_valid():
+        try:
+            reserve.lift(
+                by=request.user,
+                proof=form.cleaned_data["proof"],
+                document=form.cleaned_data["document"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+    if form.is_valid():
+        messages.success(request, "La réserve est levée.")
+        return redirect_after_post(request, project.get_absolute_url() + "#reserves")
+    context = detail_context(request, project)
+    context["lift_forms"][reserve.pk] = form
+    context["reserve"] = reserve
+    if request.htmx:
+        return render(request, "projects/project_detail.html#reserve", context)
+    context["timeline"] = project_timeline(project, limit=8)
+    return render(request, "projects/project_detail.html", context)

@@ -4,7 +4,10 @@ from django.urls import include, path
 
 from projects.views import LoginView
 
+from .views import dashboard
+
 urlpatterns = [
+    path("", dashboard, name="dashboard"),
     path("connexion/", LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path(

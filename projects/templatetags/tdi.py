@@ -61,3 +61,9 @@ def _first_of_month(value: date, text: str) -> str:
 @register.filter
 def percent(value) -> str:
     return f"{format_number(value)}{NNBSP}%"
+
+
+@register.filter
+def get_item(mapping: dict, key):
+    """mapping[key] in a template, or None."""
+    return mapping.get(key) if mapping else None

@@ -3,7 +3,7 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("name", ["projects:dashboard", "projects:list", "projects:create"])
+@pytest.mark.parametrize("name", ["dashboard", "projects:list", "projects:create"])
 def test_pages_render_for_coordinator(client_for, project, name):
     from django.urls import reverse
 
