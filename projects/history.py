@@ -15,12 +15,22 @@ from itertools import pairwise
 from django.contrib.auth import get_user_model
 from django.db import models
 
-from .models import Document, FundingLine, Indicator, Milestone, Organisation, Project, Stage
+from .models import (
+    Document,
+    FundingLine,
+    Indicator,
+    Milestone,
+    Organisation,
+    Project,
+    Reserve,
+    Stage,
+)
 from .templatetags.tdi import euros, format_number, french_date
 
 MONEY_FIELDS = {"total_cost", "amount"}
 HIDDEN_FIELDS = {"id", "project", "territory", "reference", "created_at", "updated_at"}
 DOCUMENT_HIDDEN = {"file", "content_type", "size", "uploaded_by", "uploaded_at"}
+RESERVE_HIDDEN = {"proof_document", "lifted_at"}
 M2M_FIELDS = ("lead_users", "partners")
 # Reverse accessors from a historical project to the snapshot of each relation at that time.
 M2M_SNAPSHOTS = {name: f"historicalproject_{name}_set" for name in M2M_FIELDS}
@@ -29,6 +39,7 @@ CHILDREN = [
     (Indicator, "Indicateur"),
     (Milestone, "Jalon"),
     (Document, "Document"),
+    (Reserve, "Réserve"),
 ]
 
 
@@ -61,7 +72,7 @@ class Entry:
 
 
 def diff_fields(model: type[models.Model]) -> list[models.Field]:
-    hidden = HIDDEN_FIELDS | (DOCUMENT_HIDDEN if model is Document else set())
+    hidden = HIDDEN_FIELDS | {Document: DOCUMENT_HIDDEN, Reserve: RESERVE_HIDDEN}.get(model, set())
     return [f for f in model._meta.concrete_fields if f.name not in hidden]
 
 
@@ -131,6 +142,8 @@ def subject_of(model, record, names: Names) -> str:
         return f"Jalon — {record.title}"
     if model is Document:
         return f"Document — {record.title}"
+    if model is Reserve:
+        return f"Réserve — {record.text[:80]}"
     return "Projet"
 
 
