@@ -369,11 +369,7 @@ def item_decision(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
             form.add_error(None, error)
     if form.is_valid() and not form.errors:
         messages.success(request, f"Décision enregistrée pour « {item.title} ».")
-        if request.htmx:
-            response = HttpResponse(status=204)
-            response["HX-Redirect"] = f"{meeting.get_absolute_url()}#point-{item.pk}"
-            return response
-        return redirect(f"{meeting.get_absolute_url()}#point-{item.pk}")
+        return redirect_after_post(request, f"{meeting.get_absolute_url()}#point-{item.pk}")
     context = meeting_context(request, meeting, decision_forms={item.pk: (form, reserves)})
     context["item"] = item
     context["forms"] = (form, reserves)

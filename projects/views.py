@@ -1,4 +1,5 @@
 from datetime import date, datetime, time
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -44,10 +45,18 @@ def htmx_vary(response: HttpResponse) -> HttpResponse:
 
 
 def redirect_after_post(request: HttpRequest, url: str) -> HttpResponse:
-    """After a successful POST: a redirect, or for htmx a full-page navigation (HX-Redirect)."""
+    """After a successful POST: a redirect, or for htmx a full-page navigation.
+
+    A browser does not reload when only the #fragment changes, so a target on the current page
+    asks htmx to refresh it instead (HX-Refresh) rather than to go there (HX-Redirect).
+    """
     if request.htmx:
         response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
+        current = urlsplit(request.htmx.current_url or "")
+        if current.path and current.path == urlsplit(url).path:
+            response["HX-Refresh"] = "true"
+        else:
+            response["HX-Redirect"] = url
         return response
     return redirect(url)
 
