@@ -704,7 +704,8 @@ class AgendaItem(models.Model):
         label = Decision(decision).label
         reason = f"{meeting.title} — {label}" + (f" : {motive}" if motive else "")
         with transaction.atomic():
-            previous = self.decision
+            # Lock the item: a concurrent decision waits, then sees this one and amends it.
+            previous = AgendaItem.objects.select_for_update().get(pk=self.pk).decision
             if self.project_id:
                 self._move_project(previous, decision, by=by, reason=reason)
                 if previous != decision or reserves:
