@@ -271,8 +271,8 @@ class Meeting(models.Model):
         return super().delete(*args, **kwargs)
 
     @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
+    def from_db(cls, db, field_names, values, *, fetch_mode=None):
+        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
         instance._loaded_status = instance.__dict__.get("status")
         return instance
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage, mailers
 from django.utils import timezone
 
 from .documents import invitation_ics, render_agenda_pdf
@@ -31,7 +31,7 @@ def _send(meeting: Meeting, subject: str, body: str, *, attach: bool) -> int:
         EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address], attachments=attachments)
         for address in to
     ]
-    return get_connection().send_messages(messages) or 0
+    return mailers.default.send_messages(messages) or 0
 
 
 def _agenda_text(meeting: Meeting) -> str:

@@ -177,6 +177,9 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 
+# Stage moves record their full motive (meeting, decision, reason) as the change reason.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 10
 X_FRAME_OPTIONS = "DENY"
