@@ -276,6 +276,10 @@ class Meeting(models.Model):
         instance._loaded_status = instance.__dict__.get("status")
         return instance
 
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._loaded_status = self.status
+
     @property
     def title(self) -> str:
         return (

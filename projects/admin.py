@@ -2,6 +2,9 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
+    Application,
+    Call,
+    CallSection,
     Document,
     FundingLine,
     Indicator,
@@ -70,3 +73,41 @@ class DocumentAdmin(SimpleHistoryAdmin):
     list_display = ["title", "project", "kind", "uploaded_at"]
     readonly_fields = ["content_type", "size", "original_name", "file"]
     list_filter = ["kind"]
+
+
+class CallSectionInline(admin.TabularInline):
+    model = CallSection
+    extra = 0
+
+
+@admin.register(Call)
+class CallAdmin(SimpleHistoryAdmin):
+    """Calls are added here, with their own sections."""
+
+    list_display = ["title", "funder", "opens_on", "closes_on"]
+    inlines = [CallSectionInline]
+
+
+@admin.register(Application)
+class ApplicationAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "call", "territory", "status", "submitted_at"]
+    list_filter = ["territory", "status", "call"]
+    # Status, submission and the archived dossier only change through the application's methods.
+    readonly_fields = [
+        "status",
+        "submitted_at",
+        "submitted_by",
+        "dossier_pdf",
+        "dossier_sha256",
+        "content_sha256",
+    ]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_frozen:
+            return False  # a submitted dossier is immutable (the model refuses it too)
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_frozen:
+            return False
+        return super().has_delete_permission(request, obj)

@@ -7,6 +7,8 @@ from django.db import models
 from django.template.defaultfilters import filesizeformat
 
 from .models import (
+    Application,
+    ApplicationProject,
     Axis,
     Document,
     FundingLine,
@@ -362,3 +364,76 @@ class ProjectFilterForm(forms.Form):
             )
         order = self.SORTS.get(data.get("tri") or "-modifie")[0]
         return projects.order_by(order, "pk")
+
+
+class ApplicationForm(forms.ModelForm):
+    class Meta:
+        model = Application
+        fields = ["call", "applicant", "title", "contact_name", "contact_email", "contact_phone"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["applicant"].queryset = Organisation.objects.order_by("name")
+        self.fields["applicant"].error_messages["invalid_choice"] = (
+            "Cette structure est inconnue : choisissez-la dans la liste."
+        )
+        if self.instance.pk:
+            del self.fields["call"]
+
+
+class SectionAnswerForm(forms.Form):
+    text = forms.CharField(label="Texte", required=False, widget=forms.Textarea(attrs={"rows": 8}))
+
+
+class IncludeProjectForm(forms.Form):
+    project = forms.ModelChoiceField(
+        label="Projet",
+        queryset=Project.objects.none(),
+        error_messages={"invalid_choice": "Ce projet ne peut pas être inclus dans ce dossier."},
+    )
+    requested_amount = forms.DecimalField(
+        label="Aide sollicitée",
+        min_value=0,
+        max_digits=14,
+        decimal_places=2,
+        localize=True,
+        error_messages={"invalid": "Saisissez un montant, par exemple 250 000."},
+    )
+    rank = forms.IntegerField(label="Rang", min_value=1, max_value=99, initial=1)
+
+    def __init__(self, *args, application: Application, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = application.candidate_projects()
+        self.fields["project"].label_from_instance = lambda p: f"{p.reference} — {p.title}"
+
+
+class ApplicationItemForm(forms.ModelForm):
+    class Meta:
+        model = ApplicationProject
+        fields = ["requested_amount", "rank"]
+        formfield_callback = localized_fields
+
+
+class OutcomeForm(forms.Form):
+    status = forms.ChoiceField(
+        label="Réponse",
+        choices=[
+            (s.value, s.label)
+            for s in (
+                Application.Status.SELECTED,
+                Application.Status.NOT_SELECTED,
+                Application.Status.WITHDRAWN,
+            )
+        ],
+    )
+    on = forms.DateField(
+        label="Date de la réponse",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Saisissez une date valide."},
+    )
+    comment = forms.CharField(
+        label="Commentaire",
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

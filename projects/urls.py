@@ -1,9 +1,31 @@
 from django.urls import path
 
-from . import views
+from . import application_views, views
 
 app_name = "projects"
 urlpatterns = [
+    path("candidatures/", application_views.application_list, name="applications"),
+    path("candidatures/<int:pk>/", application_views.application_detail, name="application"),
+    path(
+        "candidatures/<int:pk>/rubriques/<slug:key>/",
+        application_views.application_section,
+        name="application_section",
+    ),
+    path(
+        "candidatures/<int:pk>/projets/",
+        application_views.application_projects,
+        name="application_projects",
+    ),
+    path(
+        "candidatures/<int:pk>/statut/",
+        application_views.application_status,
+        name="application_status",
+    ),
+    path(
+        "candidatures/<int:pk>/dossier.pdf",
+        application_views.application_dossier_pdf,
+        name="application_pdf",
+    ),
     path("territoire/", views.territory_switch, name="territory_switch"),
     path("projets/", views.project_list, name="list"),
     path("projets/nouveau/", views.project_create, name="create"),

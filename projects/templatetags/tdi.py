@@ -59,6 +59,17 @@ def _first_of_month(value: date, text: str) -> str:
 
 
 @register.filter
+def iso_date(value: str) -> str:
+    """'2026-01-31' (a date kept as text, e.g. in a frozen snapshot) → '31 janvier 2026'."""
+    if not value:
+        return "—"
+    try:
+        return french_date(date.fromisoformat(value))
+    except ValueError:
+        return str(value)
+
+
+@register.filter
 def percent(value) -> str:
     return f"{format_number(value)}{NNBSP}%"
 
@@ -67,3 +78,9 @@ def percent(value) -> str:
 def get_item(mapping: dict, key):
     """mapping[key] in a template, or None."""
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def sub(limit: int, text: str) -> int:
+    """Characters left: limit minus the length of the text."""
+    return int(limit) - len(text or "")

@@ -22,6 +22,16 @@
     }
   });
 
+  // Characters left in a text with a length limit (data-maxlength), updated as one types.
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    var max = field.getAttribute && field.getAttribute("data-maxlength");
+    if (!max) return;
+    var counter = document.getElementById(field.getAttribute("aria-describedby"));
+    var remaining = counter && counter.querySelector("[data-remaining]");
+    if (remaining) remaining.textContent = String(parseInt(max, 10) - field.value.length);
+  });
+
   // Confirmation for destructive actions declared with data-confirm.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");

@@ -1,0 +1,5 @@
+"""The projects app's models: the registry (territories, projects and their rows, the stage
+workflow) and the calls for projects with their applications."""
+
+from .applications import *  # noqa: F403
+from .registry import *  # noqa: F403

@@ -1,0 +1,607 @@
+"""Calls for projects (AMI, appels à projets) and the territory's applications to them.
+
+An application is assembled from live project data until it is submitted; submission freezes
+what it shows of its projects (a snapshot) and archives the dossier PDF with its SHA-256.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MinValueValidator
+from django.db import models, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from ..templatetags.tdi import euros
+from .registry import (
+    PRIVATE_STAGES,
+    SIDE_STAGES,
+    FundingLine,
+    IndicatorKind,
+    Organisation,
+    OrganisationKind,
+    Project,
+    Role,
+    Territory,
+    role_in,
+    roles_of,
+)
+
+JOB_KINDS = (IndicatorKind.JOBS_CREATED, IndicatorKind.JOBS_KEPT)
+
+
+class Call(models.Model):
+    """A call for projects (appel à projets, AMI) with the sections an application must write."""
+
+    title = models.CharField("intitulé", max_length=300)
+    funder = models.CharField("financeurs", max_length=300)
+    description = models.TextField("présentation")
+    eligibility = models.TextField("critères d'éligibilité et de sélection", blank=True)
+    opens_on = models.DateField("ouverture", null=True, blank=True)
+    closes_on = models.DateField("clôture", null=True, blank=True)
+    url = models.URLField("page officielle", blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "appel à projets"
+        verbose_name_plural = "appels à projets"
+        ordering = ["-opens_on", "title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CallSection(models.Model):
+    """A section of a call's application form, in order, with its guidance and length limit."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="sections")
+    order = models.PositiveSmallIntegerField("ordre")
+    key = models.SlugField("clé", max_length=50)
+    title = models.CharField("titre", max_length=300)
+    guidance = models.TextField("consignes", blank=True)
+    required = models.BooleanField("obligatoire", default=True)
+    max_length = models.PositiveIntegerField("longueur maximale (caractères)", default=5000)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "rubrique"
+        ordering = ["call", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["call", "key"], name="call_section_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.title}"
+
+
+class ApplicationStatus(models.TextChoices):
+    DRAFT = "draft", "Brouillon"
+    READY = "ready", "Prêt"
+    SUBMITTED = "submitted", "Déposé"
+    SELECTED = "selected", "Retenu"
+    NOT_SELECTED = "not_selected", "Non retenu"
+    WITHDRAWN = "withdrawn", "Retiré"
+
+
+SUBMITTED_STATUSES = [
+    ApplicationStatus.SUBMITTED,
+    ApplicationStatus.SELECTED,
+    ApplicationStatus.NOT_SELECTED,
+    ApplicationStatus.WITHDRAWN,
+]
+OUTCOMES = [ApplicationStatus.SELECTED, ApplicationStatus.NOT_SELECTED, ApplicationStatus.WITHDRAWN]
+FROZEN_MESSAGE = "Le dossier a été déposé : son contenu ne peut plus être modifié."
+
+
+class ApplicationFrozen(ValidationError):
+    def __init__(self):
+        super().__init__(FROZEN_MESSAGE)
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ApplicationQuerySet:
+        """Applications the user may read (DESIGN §8)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        roles = roles_of(user)
+        full = [t for t, r in roles.items() if r in (Role.COORDINATOR, Role.MEMBER)]
+        leads = [t for t, r in roles.items() if r == Role.LEAD]
+        partners = [t for t, r in roles.items() if r == Role.PARTNER]
+        own = ApplicationProject.objects.filter(project__lead_users=user).values("application_id")
+        return self.filter(
+            Q(territory_id__in=full)
+            | Q(territory_id__in=leads, pk__in=own)
+            | Q(territory_id__in=partners, status__in=SUBMITTED_STATUSES)
+        )
+
+
+@dataclass
+class Check:
+    """One line of the completeness check list."""
+
+    ok: bool
+    label: str
+    detail: str = ""
+    anchor: str = ""
+
+
+class Application(models.Model):
+    """A territory's application (dossier de candidature) to a call."""
+
+    Status = ApplicationStatus
+
+    call = models.ForeignKey(
+        Call, on_delete=models.PROTECT, related_name="applications", verbose_name="appel"
+    )
+    territory = models.ForeignKey(
+        Territory, on_delete=models.PROTECT, related_name="applications", verbose_name="territoire"
+    )
+    applicant = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name="structure candidate",
+    )
+    title = models.CharField("intitulé du dossier", max_length=300)
+    contact_name = models.CharField("contact", max_length=200, blank=True)
+    contact_email = models.EmailField("courriel du contact", blank=True)
+    contact_phone = models.CharField("téléphone du contact", max_length=30, blank=True)
+    status = models.CharField(
+        "statut", max_length=20, choices=ApplicationStatus.choices, default=ApplicationStatus.DRAFT
+    )
+    submitted_at = models.DateTimeField("déposé le", null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="déposé par",
+    )
+    outcome_on = models.DateField("date de la réponse", null=True, blank=True)
+    outcome_comment = models.TextField("commentaire sur la réponse", blank=True)
+    snapshot = models.JSONField(
+        "données figées au dépôt", null=True, blank=True, encoder=DjangoJSONEncoder, editable=False
+    )
+    dossier_pdf = models.FileField("dossier (PDF archivé)", upload_to="dossiers/", blank=True)
+    dossier_sha256 = models.CharField("empreinte SHA-256 du PDF", max_length=64, blank=True)
+    content_sha256 = models.CharField("empreinte SHA-256 du contenu", max_length=64, blank=True)
+    created_at = models.DateTimeField("créé le", auto_now_add=True)
+
+    objects = ApplicationQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "candidature"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ApplicationStatus.values), name="application_status_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        loaded = getattr(self, "_loaded_status", None)
+        if loaded in OUTCOMES or (
+            loaded == ApplicationStatus.SUBMITTED and self.status not in OUTCOMES
+        ):
+            raise ApplicationFrozen()
+        super().save(*args, **kwargs)
+        self._loaded_status = self.status
+
+    def get_absolute_url(self) -> str:
+        return reverse("projects:application", args=[self.pk])
+
+    def delete(self, *args, **kwargs):
+        if self.is_frozen:
+            raise ApplicationFrozen()
+        return super().delete(*args, **kwargs)
+
+    @classmethod
+    def from_db(cls, db, field_names, values, *, fetch_mode=None):
+        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        instance._loaded_status = instance.__dict__.get("status")
+        return instance
+
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._loaded_status = self.status
+
+    @property
+    def is_frozen(self) -> bool:
+        return getattr(self, "_loaded_status", self.status) in SUBMITTED_STATUSES
+
+    def can_manage(self, user) -> bool:
+        return role_in(user, self.territory_id) == Role.COORDINATOR
+
+    def check_manage(self, user) -> None:
+        if self.is_frozen:
+            raise ApplicationFrozen()
+        if not self.can_manage(user):
+            raise PermissionDenied("Seule la coordination du territoire gère les candidatures.")
+
+    # --- content --------------------------------------------------------------------
+
+    def section_rows(self) -> list[tuple[CallSection, str]]:
+        """Every section of the call with this application's answer (two queries)."""
+        answers = {a.section_id: a.text for a in self.answers.all()}
+        return [(s, answers.get(s.pk, "")) for s in self.call.sections.all()]
+
+    def candidate_projects(self):
+        """The territory's projects that may be added: examined or approved, not yet included."""
+        return (
+            Project.objects.active()
+            .filter(territory_id=self.territory_id)
+            .exclude(stage__in=[*PRIVATE_STAGES, *SIDE_STAGES])
+            .exclude(pk__in=self.items.values("project_id"))
+            .order_by("reference")
+        )
+
+    def project_data(self) -> list[dict]:
+        """What the dossier shows of each included project: live, or frozen once submitted."""
+        if self.snapshot is not None:
+            return self.snapshot["projects"]
+        return self.live_project_data()
+
+    def live_project_data(self) -> list[dict]:
+        items = (
+            self.items.select_related("project__lead_organisation", "project__epci")
+            .prefetch_related(*PROJECT_PREFETCH)
+            .order_by("rank", "pk")
+        )
+        return [project_facts(item) for item in items]
+
+    # --- completeness ---------------------------------------------------------------
+
+    def checklist(self, projects: list[dict] | None = None) -> list[Check]:
+        """What must hold before submission; each line says what is missing and where."""
+        projects = self.project_data() if projects is None else projects
+        checks = []
+        for section, text in self.section_rows():
+            anchor = f"rubrique-{section.key}"
+            if section.required and not text.strip():
+                checks.append(Check(False, f"Rubrique « {section.title} »", "à rédiger", anchor))
+            elif len(text) > section.max_length:
+                checks.append(
+                    Check(
+                        False,
+                        f"Rubrique « {section.title} »",
+                        f"{len(text)} caractères pour {section.max_length} au plus",
+                        anchor,
+                    )
+                )
+            elif text.strip():
+                checks.append(Check(True, f"Rubrique « {section.title} »", "rédigée", anchor))
+        if not projects:
+            checks.append(Check(False, "Projets", "aucun projet inclus", "projets"))
+        for data in projects:
+            name = f"{data['reference']} — {data['title']}"
+            anchor = f"projet-{data['project_id']}"
+            problems = []
+            cost = Decimal(data["total_cost"])
+            requested = Decimal(data["requested_amount"])
+            if cost <= 0:
+                problems.append("coût total non renseigné")
+            if Decimal(data["funding_total"]) != cost:
+                gap = euros(cost - Decimal(data["funding_total"]))
+                problems.append(f"plan de financement déséquilibré (écart de {gap})")
+            if not data["has_job_indicators"]:
+                problems.append("aucun indicateur d'emplois (créés ou maintenus)")
+            if requested <= 0:
+                problems.append("montant sollicité non renseigné")
+            elif requested > cost:
+                problems.append("montant sollicité supérieur au coût du projet")
+            checks.append(Check(not problems, name, "; ".join(problems) or "complet", anchor))
+        totals = self.totals(projects)
+        if projects and totals["requested"] > totals["cost"]:
+            checks.append(
+                Check(False, "Totaux", "l'aide sollicitée dépasse le coût total", "financement")
+            )
+        return checks
+
+    def is_complete(self, projects: list[dict] | None = None) -> bool:
+        return all(check.ok for check in self.checklist(projects))
+
+    # --- figures --------------------------------------------------------------------
+
+    @staticmethod
+    def totals(projects: list[dict]) -> dict:
+        """Aggregated figures, computed from the project data (never typed twice)."""
+        by_funder: dict[str, Decimal] = defaultdict(Decimal)
+        by_kind: dict[str, Decimal] = defaultdict(Decimal)
+        totals = {
+            "cost": Decimal(0),
+            "requested": Decimal(0),
+            "jobs_created": Decimal(0),
+            "jobs_kept": Decimal(0),
+        }
+        for data in projects:
+            totals["cost"] += Decimal(data["total_cost"])
+            totals["requested"] += Decimal(data["requested_amount"])
+            totals["jobs_created"] += Decimal(data["jobs_created"])
+            totals["jobs_kept"] += Decimal(data["jobs_kept"])
+            for line in data["funding_lines"]:
+                if line["status"] == FundingLine.Status.REFUSED:
+                    continue
+                by_funder[line["funder"]] += Decimal(line["amount"])
+                by_kind[line["funder_kind_label"]] += Decimal(line["amount"])
+        totals["funding"] = sum(by_funder.values(), Decimal(0))
+        totals["by_funder"] = sorted(by_funder.items(), key=lambda kv: (-kv[1], kv[0]))
+        totals["by_kind"] = sorted(by_kind.items(), key=lambda kv: (-kv[1], kv[0]))
+        return totals
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def _set_status(self, status: str, *, by, reason: str, **fields) -> None:
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.status = status
+        self._history_user = by
+        self._change_reason = reason
+        self.save()
+
+    def mark_ready(self, *, by) -> None:
+        self.check_manage(by)
+        if self.status != ApplicationStatus.DRAFT:
+            raise ValidationError("Seul un brouillon peut être déclaré prêt.")
+        if not self.is_complete():
+            raise ValidationError("La liste de vérification comporte encore des points ouverts.")
+        self._set_status(ApplicationStatus.READY, by=by, reason="Dossier déclaré prêt")
+
+    def back_to_draft(self, *, by) -> None:
+        self.check_manage(by)
+        if self.status != ApplicationStatus.READY:
+            raise ValidationError("Seul un dossier prêt peut revenir en brouillon.")
+        self._set_status(ApplicationStatus.DRAFT, by=by, reason="Retour en brouillon")
+
+    def submit(self, *, by) -> None:
+        """Submit: freeze the project data, render the dossier once (PDF/A), store its hash."""
+        self.check_manage(by)
+        if self.status != ApplicationStatus.READY:
+            raise ValidationError("Le dossier doit d'abord être déclaré prêt.")
+        from projects.dossier import dossier_html, render_dossier_pdf
+
+        try:
+            with transaction.atomic():
+                locked = Application.objects.select_for_update().get(pk=self.pk)
+                if locked.status != ApplicationStatus.READY:
+                    raise ValidationError("Le dossier a déjà été déposé.")
+                projects = self.project_data()
+                if problems := [c for c in self.checklist(projects) if not c.ok]:
+                    raise ValidationError([f"{c.label} : {c.detail}" for c in problems])
+                self.snapshot = {
+                    "taken_at": timezone.now().isoformat(),
+                    "projects": projects,
+                    "sections": [
+                        {"key": s.key, "title": s.title, "text": text}
+                        for s, text in self.section_rows()
+                    ],
+                }
+                self.submitted_at = timezone.now()
+                self.submitted_by = by
+                html = dossier_html(self, final=True)
+                self.content_sha256 = hashlib.sha256(html.encode()).hexdigest()
+                pdf = render_dossier_pdf(self, final=True)
+                self.dossier_sha256 = hashlib.sha256(pdf).hexdigest()
+                self.dossier_pdf.save(
+                    f"dossier-{self.pk}-{self.dossier_sha256[:12]}.pdf",
+                    ContentFile(pdf),
+                    save=False,
+                )
+                self._set_status(ApplicationStatus.SUBMITTED, by=by, reason="Dossier déposé")
+        except Exception:
+            # The database rolled back: forget what this object was given, and the stored file.
+            if self.dossier_pdf:
+                self.dossier_pdf.delete(save=False)
+            self.snapshot = self.submitted_at = self.submitted_by = None
+            self.content_sha256 = self.dossier_sha256 = ""
+            self.status = self._loaded_status = ApplicationStatus.READY
+            raise
+
+    def record_outcome(self, status: str, *, by, on, comment: str = "") -> None:
+        if not self.can_manage(by):
+            raise PermissionDenied("Seule la coordination du territoire gère les candidatures.")
+        if self.status != ApplicationStatus.SUBMITTED or status not in OUTCOMES:
+            raise ValidationError("La réponse se saisit sur un dossier déposé.")
+        if on is None:
+            raise ValidationError("Indiquez la date de la réponse.")
+        labels = dict(ApplicationStatus.choices)
+        self._set_status(
+            status,
+            by=by,
+            reason=f"Réponse : {labels[status]}",
+            outcome_on=on,
+            outcome_comment=(comment or "").strip(),
+        )
+
+    def differences_since_submission(self) -> list[tuple[str, str, str, str]]:
+        """(project, field, at submission, now) for every figure that changed since."""
+        if self.snapshot is None:
+            return []
+        live = {data["project_id"]: data for data in self.live_project_data()}
+        changes = []
+        for frozen in self.snapshot["projects"]:
+            now = live.get(frozen["project_id"])
+            if now is None:
+                continue
+            for key, label in COMPARED_FIELDS:
+                if str(frozen[key]) != str(now[key]):
+                    changes.append((frozen["reference"], label, frozen[key], now[key]))
+        return changes
+
+
+PROJECT_PREFETCH = (
+    "project__funding_lines__funder",
+    "project__indicators",
+    "project__milestones",
+    "project__documents",
+)
+COMPARED_FIELDS = [
+    ("title", "Intitulé"),
+    ("stage_label", "Étape"),
+    ("total_cost", "Coût total HT"),
+    ("funding_total", "Total des financements"),
+    ("jobs_created", "Emplois créés (cible)"),
+    ("jobs_kept", "Emplois maintenus (cible)"),
+]
+
+
+def project_facts(item: ApplicationProject) -> dict:
+    """What a dossier shows of a project, as plain JSON-ready values (for the snapshot)."""
+    project: Project = item.project
+    lines = list(project.funding_lines.all())
+    indicators = list(project.indicators.all())
+    kinds = dict(OrganisationKind.choices)
+
+    def job_total(kind: str) -> str:
+        return str(sum((i.target for i in indicators if i.kind == kind), Decimal(0)))
+
+    return {
+        "project_id": project.pk,
+        "reference": project.reference,
+        "title": project.title,
+        "summary": project.summary,
+        "description": project.description,
+        "axis": project.get_axis_display(),
+        "stage_label": project.get_stage_display(),
+        "lead_organisation": str(project.lead_organisation or ""),
+        "location": ", ".join(p for p in (project.commune, str(project.epci or "")) if p),
+        "planned_start": project.planned_start.isoformat() if project.planned_start else "",
+        "planned_end": project.planned_end.isoformat() if project.planned_end else "",
+        "total_cost": str(project.total_cost),
+        "funding_total": str(project.funding_total),
+        "requested_amount": str(item.requested_amount),
+        "rank": item.rank,
+        "funding_lines": [
+            {
+                "funder": line.funder.name,
+                "funder_kind_label": kinds.get(line.funder.kind, ""),
+                "instrument": line.get_instrument_display(),
+                "status": line.status,
+                "status_label": line.get_status_display(),
+                "amount": str(line.amount),
+            }
+            for line in lines
+        ],
+        "indicators": [
+            {
+                "label": i.get_kind_display(),
+                "target": str(i.target),
+                "achieved": "" if i.achieved is None else str(i.achieved),
+                "unit": i.unit,
+            }
+            for i in indicators
+        ],
+        "has_job_indicators": any(i.kind in JOB_KINDS for i in indicators),
+        "jobs_created": job_total(IndicatorKind.JOBS_CREATED),
+        "jobs_kept": job_total(IndicatorKind.JOBS_KEPT),
+        "milestones": [
+            {
+                "title": m.title,
+                "due_on": m.due_on.isoformat(),
+                "done_on": m.done_on.isoformat() if m.done_on else "",
+            }
+            for m in project.milestones.all()
+        ],
+        "documents": [
+            {"title": d.title, "kind": d.get_kind_display(), "name": d.original_name}
+            for d in project.documents.all()
+        ],
+    }
+
+
+class FrozenWithApplication(models.Model):
+    """Rows of an application: they freeze with it when it is submitted."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if self.application.is_frozen:
+            raise ApplicationFrozen()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.application.is_frozen:
+            raise ApplicationFrozen()
+        return super().delete(*args, **kwargs)
+
+
+class SectionAnswer(FrozenWithApplication):
+    """The text an application gives for one section of the call."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="answers", verbose_name="candidature"
+    )
+    section = models.ForeignKey(
+        CallSection, on_delete=models.PROTECT, related_name="+", verbose_name="rubrique"
+    )
+    text = models.TextField("texte", blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "réponse à une rubrique"
+        constraints = [
+            models.UniqueConstraint(fields=["application", "section"], name="answer_unique")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.section)
+
+
+class ApplicationProject(FrozenWithApplication):
+    """A project included in an application, with the aid requested and its rank."""
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="items", verbose_name="candidature"
+    )
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.PROTECT,
+        related_name="application_items",
+        verbose_name="projet",
+    )
+    requested_amount = models.DecimalField(
+        "aide sollicitée",
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0), "Le montant ne peut pas être négatif.")],
+    )
+    rank = models.PositiveSmallIntegerField("rang", default=1)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "projet de la candidature"
+        verbose_name_plural = "projets de la candidature"
+        ordering = ["rank", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "project"], name="application_project_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(requested_amount__gte=0), name="requested_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.project)
