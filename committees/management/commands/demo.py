@@ -7,6 +7,8 @@ agenda of the meeting of that date, with the decision that its next move shows. 
 their attendance, debates, actions and validated minutes (the PDF is rendered and archived once);
 then come a held COPIL whose decision is still to be recorded, the convened upcoming COTECH and a
 COTECH in preparation. The projects are not moved again: their history already holds the moves.
+Last come the territory's applications to the AMI Rebond industriel (`load_applications`): its
+own application, submitted and selected, and a company project file for Bpifrance in draft.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -55,7 +58,17 @@ from projects.management.commands.demo_projects import (
     USINAGE,
     email,
 )
-from projects.models import Organisation, Project, Reserve, Stage, Territory
+from projects.models import (
+    Application,
+    ApplicationProject,
+    Call,
+    Organisation,
+    Project,
+    Reserve,
+    SectionAnswer,
+    Stage,
+    Territory,
+)
 from projects.templatetags.tdi import euros, french_date
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -531,16 +544,19 @@ class Command(BaseCommand):
         with transaction.atomic():
             call_command("demo_projects", stdout=self.stdout)
             territory = Territory.objects.get(code=CL)
+            plans = None
             if territory.committees.exists():
                 self.stdout.write(
                     "Les comités de démonstration existent déjà : aucune séance n'a été créée."
                 )
-                return
-            self.created: Counter[str] = Counter()
-            self.now = timezone.now()
-            self.today = timezone.localdate(self.now)
-            plans = self.load(territory)
-        self.report(territory, plans)
+            else:
+                self.created: Counter[str] = Counter()
+                self.now = timezone.now()
+                self.today = timezone.localdate(self.now)
+                plans = self.load(territory)
+        if plans is not None:
+            self.report(territory, plans)
+        load_applications(territory, self.stdout, self.style)
 
     # --- loading ---------------------------------------------------------------------------
 
@@ -1172,3 +1188,560 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"  {meeting.title} — {meeting.get_status_display().lower()}{todo}"
                 )
+
+
+# --- applications to the AMI Rebond industriel -----------------------------------------------
+# Loaded last, on their own (skipped when the territory already has applications): the
+# territory's application to the 2026 session of the call, submitted and selected, and a company
+# project file for Bpifrance still in draft. Their dates follow the projects' history: the
+# application is assembled after the COTECH of 13 October 2026, the logistics platform joins it
+# once validated by the COPIL of 19 November 2026, and it is filed the day after.
+
+CALL_TITLE = "AMI Rebond industriel"
+PHONE = "03 53 73 12 40"  # numbers of the range reserved by the ARCEP for fiction
+COMPANY_PHONE = "03 53 73 20 58"
+
+# (project title, aid requested, day it was added); the order is the rank.
+PORTFOLIO: list[tuple[str, int, str]] = [
+    ("Modernisation de l'atelier de la coutellerie Dupré", 260_000, "2026-10-20"),
+    ("Station hydrogène vert de Chaumont", 900_000, "2026-10-20"),
+    ("Plateforme logistique mutualisée pour les PME industrielles", 300_000, "2026-11-19"),
+    ("Récupération de chaleur fatale des fours de forge", 200_000, "2026-10-20"),
+]
+TERRITORY_DAYS = {
+    "created": "2026-10-19",
+    "ready": "2026-11-20",
+    "submitted": "2026-11-20",
+    "outcome": "2026-11-27",
+}
+# Placeholders: {name}, {email}, {phone} (the contact).
+TERRITORY_ANSWERS: dict[str, tuple[str, str]] = {
+    "candidat": (
+        "2026-10-21",
+        "La candidature est portée par la Communauté d'agglomération de Chaumont au nom du "
+        "Territoire d'industrie Chaumont-Langres, qu'elle constitue avec la Communauté de "
+        "communes du Grand Langres. Par délibérations concordantes, les deux conseils "
+        "communautaires ont approuvé la candidature et désigné l'agglomération comme structure "
+        "porteuse et interlocutrice de la Banque des Territoires et de Bpifrance.\n\n"
+        "EPCI candidats :\n"
+        "– Communauté d'agglomération de Chaumont, structure porteuse ;\n"
+        "– Communauté de communes du Grand Langres, EPCI associé.\n\n"
+        "Élue référente : Christine Guillot, vice-présidente de la Communauté d'agglomération de "
+        "Chaumont chargée du développement économique, qui copréside le comité de pilotage avec "
+        "Bernard Vasseur, président de Forges du Bassigny.\n\n"
+        "Cheffe de projet Territoire d'industrie, contact du dossier : {name}, Communauté "
+        "d'agglomération de Chaumont — {email} — {phone}.\n\n"
+        "Lauréat de la première session de l'AMI en avril 2023, le territoire présente à la "
+        "session 2026 un nouveau portefeuille de quatre projets, examinés cette année par son "
+        "comité technique et son comité de pilotage.",
+    ),
+    "choc": (
+        "2026-10-28",
+        "Le sud de la Haute-Marne compte parmi les territoires les plus industriels du Grand "
+        "Est : sur les deux intercommunalités, l'industrie emploie près de 6 800 salariés, soit "
+        "environ un emploi salarié privé sur quatre. Le tissu est spécialisé dans la "
+        "transformation des métaux — forge et estampage dans la vallée de la Marne, coutellerie "
+        "et instruments chirurgicaux autour de Nogent, usinage de précision —, auxquels "
+        "s'ajoutent les composites et la logistique. Il repose pour l'essentiel sur des PME "
+        "sous-traitantes de l'automobile, du poids lourd, de l'aéronautique et du médical.\n\n"
+        "Nature du choc. Depuis 2023, trois difficultés se cumulent :\n"
+        "– le recul des commandes de la filière automobile, engagée dans la sortie des moteurs "
+        "thermiques : chez les sous-traitants du territoire, les volumes de pièces forgées et "
+        "usinées destinées aux moteurs et aux boîtes de vitesses ont baissé de près d'un tiers "
+        "en trois ans ;\n"
+        "– des défaillances d'entreprises : deux sous-traitants de la forge et de l'usinage ont "
+        "été placés en liquidation judiciaire en 2024 et en 2025 (235 salariés au total) et un "
+        "équipementier a conduit en 2025 un plan de sauvegarde de l'emploi supprimant 70 postes "
+        "sur son site chaumontais ;\n"
+        "– la hausse des prix de l'énergie, qui a pesé lourdement sur les forges et les "
+        "fonderies, grandes consommatrices de gaz pour leurs fours, et retardé leurs "
+        "investissements.\n\n"
+        "Ampleur. Entre la fin de 2022 et la fin de 2025, le territoire a perdu environ 520 "
+        "emplois salariés industriels, soit 7 % de l'emploi industriel, dont six sur dix dans la "
+        "métallurgie et le travail des métaux. Le recours à l'intérim industriel a reculé de "
+        "près de 30 % sur la même période. Les pertes touchent surtout des ouvriers qualifiés de "
+        "plus de 45 ans, dont les compétences (forge, réglage de presses, usinage) restent "
+        "recherchées par d'autres entreprises du bassin, à condition d'être actualisées.\n\n"
+        "Un marché du travail en tension. Les industriels qui investissent peinent pourtant à "
+        "recruter : près d'un tiers des forgerons du bassin partiront à la retraite d'ici 2030, "
+        "et les métiers d'usineur, de régleur et d'opérateur composite figurent parmi les plus "
+        "difficiles à pourvoir du département. La baisse de la population active et l'image de "
+        "l'industrie auprès des jeunes accentuent ces difficultés. Le foncier économique "
+        "immédiatement disponible reste rare : la requalification de la friche de l'ancienne "
+        "fonderie de Chaumont, fermée en 2009, n'a remis que 4,5 hectares sur le marché en "
+        "2026.\n\n"
+        "Sources : Urssaf (effectifs salariés privés au 31 décembre), France Travail "
+        "(statistiques du marché du travail et enquête Besoins en main-d'œuvre), Insee, "
+        "observatoire économique de la CCI Haute-Marne, enquête du cluster Nogentech auprès de "
+        "ses adhérents (2025).",
+    ),
+    "ecosysteme": (
+        "2026-10-30",
+        "Filières. Le territoire rassemble environ 180 établissements industriels, dont une "
+        "quinzaine de plus de 50 salariés. Quatre filières le structurent :\n"
+        "– la forge et l'estampage à chaud, dans la vallée de la Marne (Bologne, Chaumont), qui "
+        "fournissent l'automobile, le poids lourd, le ferroviaire et le machinisme agricole ;\n"
+        "– la coutellerie et l'instrumentation médicale autour de Nogent, héritières d'un "
+        "savoir-faire plusieurs fois centenaire, qui se diversifient vers les instruments "
+        "chirurgicaux ;\n"
+        "– l'usinage de précision, étroitement lié aux deux filières précédentes ;\n"
+        "– les matériaux composites, pour l'aéronautique, le médical et les équipements "
+        "sportifs.\n\n"
+        "Entreprises structurantes. Quelques PME de taille significative — Forges du Bassigny à "
+        "Bologne, Composites Haute-Marne à Chaumont, Coutellerie Dupré & Fils à Nogent — "
+        "entraînent un réseau de sous-traitants et de prestataires (traitement thermique et de "
+        "surface, outillage, maintenance, transport). La fragilité de ce réseau tient à la "
+        "dépendance de nombreuses PME à un petit nombre de donneurs d'ordre.\n\n"
+        "Innovation. Le cluster Nogentech fédère les industriels de la métallurgie et du "
+        "médical, anime des groupes de travail (achats d'énergie, recrutement, qualité) et "
+        "accompagne leurs projets avec des laboratoires et centres techniques partenaires. Ses "
+        "ateliers partagés de prototypage (impression 3D métal, métrologie, essais), labellisés "
+        "en juillet 2025, offriront aux PME un plateau technique qu'aucune ne pourrait acquérir "
+        "seule.\n\n"
+        "Compétences et formation. L'école de production MétalTech, ouverte à Nogent en 2022, "
+        "forme des jeunes de 15 à 18 ans au métier d'usineur sur de vraies commandes des "
+        "industriels ; son extension portera sa capacité de 24 à 48 élèves à la rentrée 2027. "
+        "Le Comité Local Éducation Économie (CLEE) rapproche collèges, lycées et entreprises : "
+        "visites d'ateliers, stages, forum de l'industrie organisé à Chaumont en octobre 2026. "
+        "France Travail et la CCI complètent l'offre, notamment par des préparations "
+        "opérationnelles à l'emploi collectives.\n\n"
+        "Foncier. La friche de l'ancienne fonderie de Chaumont a été dépolluée et viabilisée en "
+        "quatre lots (4,5 ha), dont un est occupé et deux sont réservés. L'étude de stratégie "
+        "foncière du Grand Langres, financée par les missions d'ingénierie de la Banque des "
+        "Territoires, a recensé 38 hectares mobilisables, dont 11 en friches, et priorisé "
+        "l'extension du parc d'activités de Langres Sud, à proximité de l'A31.\n\n"
+        "Atouts : des savoir-faire rares et reconnus, des entreprises familiales ancrées qui "
+        "investissent, une école de production et un cluster actifs, une desserte par les "
+        "autoroutes A5 et A31 et par la ligne ferroviaire Paris–Mulhouse.\n"
+        "Fragilités : la dépendance à l'automobile, des procédés très consommateurs d'énergie, "
+        "le vieillissement des effectifs et les difficultés de recrutement, un foncier prêt à "
+        "l'emploi encore limité.",
+    ),
+    "gouvernance": (
+        "2026-11-04",
+        "Un binôme élu-industriel. Le Territoire d'industrie est piloté par Christine Guillot, "
+        "vice-présidente de la Communauté d'agglomération de Chaumont chargée du développement "
+        "économique, et Bernard Vasseur, président de Forges du Bassigny. Ils coprésident le "
+        "comité de pilotage et portent la démarche auprès des élus et des chefs d'entreprise.\n\n"
+        "Le comité de pilotage (COPIL) réunit autour du binôme la Préfecture de la Haute-Marne, "
+        "la Région Grand Est, la Communauté de communes du Grand Langres, la Banque des "
+        "Territoires, Bpifrance, la CCI Haute-Marne et le cluster Nogentech ; la cheffe de "
+        "projet en assure le secrétariat. Il valide les projets après l'avis du comité "
+        "technique et arrête les priorités du territoire ; chaque financeur reste décisionnaire "
+        "pour ses propres aides.\n\n"
+        "Le comité technique (COTECH), présidé par la cheffe de projet, rassemble les services "
+        "économiques des deux intercommunalités, la sous-préfecture de Langres, la Région, la "
+        "Banque des Territoires, Bpifrance, la CCI, Nogentech et, comme invité, France Travail. "
+        "Il examine chaque fiche-action déposée par un porteur et rend un avis motivé : "
+        "favorable, favorable sous réserves, ajournement, réorientation vers un autre dispositif "
+        "ou défavorable.\n\n"
+        "Un rythme régulier. Le COTECH se réunit trois fois par an (février, juin et octobre), "
+        "chaque séance étant suivie d'un COPIL trois à quatre semaines plus tard. Depuis février "
+        "2025, six comités techniques et six comités de pilotage se sont tenus. Les ordres du "
+        "jour, les comptes rendus validés, les réserves et les actions sont tenus sur la "
+        "plateforme de gestion du portefeuille, qui conserve l'historique de chaque décision.\n\n"
+        "Pré-validation des projets d'entreprise. Conformément au cahier des charges de l'AMI, "
+        "aucun projet d'entreprise n'est déposé auprès de Bpifrance sans avoir été examiné par "
+        "le COTECH puis validé par le COPIL territorial. Ce filtre est exigeant : en avril 2026, "
+        "le COPIL a écarté un projet de renouvellement de machines à l'identique, sans effet sur "
+        "l'emploi ni sur la transition du site, et l'a orienté vers les prêts de droit commun de "
+        "Bpifrance. Les quatre projets présentés ont tous reçu un avis favorable du COTECH ; "
+        "ceux qui n'ont pas encore été validés par le COPIL le seront avant tout dépôt auprès de "
+        "Bpifrance (COPIL du 26 novembre 2026 pour la modernisation de la coutellerie Dupré, "
+        "COPIL suivant pour la station hydrogène).\n\n"
+        "Ingénierie. La cheffe de projet, rattachée à l'agglomération, se consacre au programme ; "
+        "elle s'appuie sur les développeurs économiques des deux intercommunalités et sur les "
+        "chargés d'affaires de la CCI et de Bpifrance pour accompagner les porteurs.",
+    ),
+    "portefeuille": (
+        "2026-11-19",
+        "Le portefeuille réunit quatre projets matures, réalisables d'ici 2028, qui "
+        "représentent 7,55 M€ d'investissements, dont 2,16 M€ autofinancés par les porteurs, 27 "
+        "emplois créés et 130 emplois maintenus. Ils répondent aux critères de l'AMI : des "
+        "investissements productifs, des effets directs sur l'emploi industriel et un impact "
+        "environnemental mesurable (2 650 tonnes de CO2 évitées chaque année à terme). Ils sont "
+        "classés par ordre de priorité, l'investissement productif industriel en tête.\n\n"
+        "1. Modernisation de l'atelier de la coutellerie Dupré (Nogent) — 860 000 €. Installée "
+        "depuis quatre générations, l'entreprise remplace ses affûteuses manuelles par un centre "
+        "d'affûtage à commande numérique et équipe son atelier de polissage d'une cabine "
+        "aspirée. L'investissement améliore la régularité des lames et les conditions de "
+        "travail, et ouvre les marchés de l'instrumentation médicale. 5 emplois créés, 38 "
+        "maintenus. Aide sollicitée : avance remboursable de Bpifrance de 260 000 €. Avis "
+        "favorable du COTECH du 13 octobre 2026 ; inscrit au COPIL du 26 novembre 2026. "
+        "Réalisation de février à décembre 2027.\n\n"
+        "2. Station hydrogène vert de Chaumont — 3 600 000 €. Un électrolyseur de 1 MW alimenté "
+        "en électricité renouvelable et une distribution à 350 et 700 bars pour les poids lourds "
+        "des transporteurs et la flotte de bennes de l'agglomération. Le projet évite environ "
+        "1 200 tonnes de CO2 par an et crée 8 emplois. Aide sollicitée : 900 000 € de Bpifrance "
+        "au titre de France 2030, aux côtés de l'ADEME (1,2 M€) et de la Banque des Territoires "
+        "(600 000 € en fonds propres). Avis favorable du COTECH du 13 octobre 2026. Réalisation "
+        "de mars 2027 à juin 2028.\n\n"
+        "3. Plateforme logistique mutualisée pour les PME industrielles (Chaumont) — "
+        "2 150 000 €. Un entrepôt de 6 000 m², construit sur une parcelle déjà artificialisée de "
+        "1,8 ha, partagé entre PME pour le stockage, la préparation des commandes et les "
+        "expéditions groupées ; six PME ont adressé une lettre d'intention. 12 emplois créés, 30 "
+        "maintenus, et moins de camions partiellement chargés. Aide sollicitée : prêt de "
+        "Bpifrance de 300 000 €, complété par un prêt de la Banque des Territoires (900 000 €) et "
+        "une subvention de la Région (300 000 €). Validé par le COPIL du 19 novembre 2026. "
+        "Réalisation de janvier 2027 à mars 2028.\n\n"
+        "4. Récupération de chaleur fatale des fours de forge (Forges du Bassigny, Bologne) — "
+        "940 000 €. Des échangeurs récupèrent la chaleur des fumées des fours de réchauffage, à "
+        "plus de 500 °C, pour préchauffer l'air de combustion et chauffer les ateliers : la "
+        "consommation de gaz du site baisse d'environ 18 %, soit 1 450 tonnes de CO2 évitées "
+        "par an. Validé par le COPIL du 10 juillet 2025, le projet est en réalisation : le "
+        "premier four est équipé et le réseau de chauffage des ateliers raccordé ; la mise en "
+        "service sur le second four est prévue en février 2027. Il maintient 62 emplois et en "
+        "crée 2. Le montant présenté (200 000 €) correspond au prêt de Bpifrance inscrit à son "
+        "plan de financement, accordé en 2025 ; le projet est présenté pour que ses résultats "
+        "soient suivis avec ceux du portefeuille.\n\n"
+        "Le recyclage des chutes de composites carbone, validé par le COPIL du 9 juillet 2026, "
+        "fera l'objet d'un dossier distinct dès que son plan de financement sera bouclé.\n\n"
+        "Le tableau du portefeuille, les fiches projets et l'annexe financière ci-après sont "
+        "produits à partir des fiches projets du Territoire d'industrie.",
+    ),
+    "cofinancements": (
+        "2026-11-12",
+        "Région Grand Est. La Région cofinance trois des quatre projets : 170 000 € pour la "
+        "modernisation de la coutellerie Dupré et 300 000 € pour la plateforme logistique, "
+        "sollicités au titre de ses aides à l'investissement des entreprises, et 94 000 € déjà "
+        "accordés pour la récupération de chaleur fatale, soit 564 000 € au total. Sa lettre de "
+        "soutien est jointe en annexe.\n\n"
+        "Communauté d'agglomération de Chaumont. Par délibération de son conseil communautaire, "
+        "l'agglomération s'engage à :\n"
+        "– acheter de l'hydrogène vert pour sa flotte de bennes à ordures ménagères, premier "
+        "client public de la station de Chaumont, dans le cadre d'un contrat d'approvisionnement "
+        "pluriannuel ;\n"
+        "– financer le poste de cheffe de projet Territoire d'industrie et l'animation du "
+        "programme jusqu'en 2027 ;\n"
+        "– commercialiser auprès d'industriels les lots viabilisés de la friche de l'ancienne "
+        "fonderie, dont elle a autofinancé la requalification à hauteur de 560 000 € ;\n"
+        "– cofinancer à hauteur de 150 000 € l'extension de l'école de production MétalTech, qui "
+        "formera les usineurs dont les entreprises du portefeuille ont besoin.\n\n"
+        "Communauté de communes du Grand Langres. Par délibération de son conseil "
+        "communautaire, elle s'engage à porter l'extension du parc d'activités de Langres Sud "
+        "(9 ha, 2,4 M€, dont 600 000 € sur ses fonds propres) pour accueillir les projets "
+        "industriels qui suivront.\n\n"
+        "Autres partenaires publics. L'ADEME accompagne la station hydrogène (1,2 M€) et la "
+        "récupération de chaleur fatale (376 000 €, accordés). La Banque des Territoires "
+        "intervient en fonds propres au capital de la société porteuse de la station hydrogène "
+        "(600 000 €) et en prêt pour la plateforme logistique (900 000 €).\n\n"
+        "Le détail par financeur figure dans l'annexe financière du dossier.",
+    ),
+    "resultats": (
+        "2026-11-19",
+        "Résultats attendus des quatre projets (cibles inscrites dans les fiches projets) :\n"
+        "– emploi : 27 emplois industriels créés et 130 maintenus, dont 62 sur le site de forge "
+        "de Bologne ;\n"
+        "– investissement : 7,55 M€ d'investissements, dont 2,16 M€ autofinancés par les "
+        "entreprises, soit plus de 4,5 € investis pour 1 € d'aide sollicitée au titre de "
+        "l'AMI ;\n"
+        "– environnement : 2 650 tonnes de CO2 évitées par an à pleine charge (1 200 pour la "
+        "station hydrogène, 1 450 pour la récupération de chaleur fatale), une baisse d'environ "
+        "18 % de la consommation de gaz du site de forge et des expéditions regroupées ;\n"
+        "– foncier : la plateforme logistique est construite sur 1,8 ha déjà artificialisés, "
+        "sans consommation d'espace naturel ou agricole.\n\n"
+        "Modalités de suivi. Chaque fiche projet porte ses indicateurs, avec une valeur cible et "
+        "une valeur réalisée que le porteur met à jour au moins deux fois par an, ainsi que ses "
+        "jalons et l'état de son plan de financement. La cheffe de projet vérifie ces données "
+        "avant chaque comité technique ; les écarts (retard, surcoût, aide refusée) sont "
+        "examinés en COTECH et, si nécessaire, en COPIL.\n\n"
+        "Évaluation. Un bilan du portefeuille (investissements réalisés, emplois, financements "
+        "obtenus, CO2 évité) est présenté au premier COPIL de chaque année et transmis à la "
+        "Préfecture, à la Région, à la Banque des Territoires et à Bpifrance. Un bilan final "
+        "sera établi à l'achèvement du dernier projet, prévu en 2028.",
+    ),
+    "annexes": (
+        "2026-11-20",
+        "1. Délibération du conseil communautaire de la Communauté d'agglomération de Chaumont "
+        "approuvant la candidature et désignant l'agglomération comme structure porteuse.\n"
+        "2. Délibération du conseil communautaire de la Communauté de communes du Grand "
+        "Langres.\n"
+        "3. Lettre de soutien du préfet de la Haute-Marne.\n"
+        "4. Lettre de soutien de la Région Grand Est.\n"
+        "5. Lettres d'engagement des quatre entreprises porteuses.\n"
+        "6. Comptes rendus du COTECH du 13 octobre 2026 et du COPIL du 19 novembre 2026.\n"
+        "7. Devis principaux : centre d'affûtage numérique, électrolyseur, construction de "
+        "l'entrepôt.\n"
+        "8. Lettres d'intention des PME utilisatrices de la plateforme logistique.\n\n"
+        "Les fiches projets sont reproduites dans le présent dossier.",
+    ),
+}
+OUTCOME_COMMENT = (
+    "Courrier conjoint de la Banque des Territoires et de Bpifrance : la candidature est retenue "
+    "au titre de la session 2026. Les projets d'entreprise seront instruits par Bpifrance après "
+    "leur validation par le COPIL territorial."
+)
+
+# The company project file: a project pre-validated by the COPIL, filed with Bpifrance. Its
+# funding plan is not balanced yet (the Région has not been asked for the balance), so the
+# section on co-financing is left to write: the check list shows both.
+COMPANY_PROJECT = "Recyclage des chutes de composites carbone"
+COMPANY_CONTACT = "porteur2"
+COMPANY_REQUESTED = 380_000
+COMPANY_DAYS = {"created": "2026-09-14", "project": "2026-09-14"}
+# Placeholders: {name}, {email}, {phone}, {siren}, {coordinator}.
+COMPANY_ANSWERS: dict[str, tuple[str, str]] = {
+    "candidat": (
+        "2026-09-14",
+        "Entreprise porteuse du projet : Composites Haute-Marne, SIREN {siren}, établissement de "
+        "Chaumont (Communauté d'agglomération de Chaumont). Cette PME industrielle de 110 "
+        "salariés fabrique des pièces en matériaux composites à fibres de carbone, par drapage "
+        "de préimprégnés et moulage, pour l'aéronautique, le médical et les équipements "
+        "sportifs.\n\n"
+        "Contact : {name}, {email}, {phone}.\n\n"
+        "Le projet s'inscrit dans le Territoire d'industrie Chaumont-Langres (Communauté "
+        "d'agglomération de Chaumont et Communauté de communes du Grand Langres), lauréat de "
+        "l'AMI Rebond industriel. {coordinator}, cheffe de projet Territoire d'industrie, "
+        "accompagne l'entreprise dans le montage du dossier.",
+    ),
+    "choc": (
+        "2026-09-16",
+        "Composites Haute-Marne subit à double titre le choc industriel que connaît le bassin "
+        "chaumontais depuis 2023. Plusieurs de ses fournisseurs et prestataires locaux "
+        "(usinage, outillage de moules, traitement de surface) ont perdu une part importante de "
+        "leur activité automobile ; deux d'entre eux ont cessé leur activité, ce qui a allongé "
+        "ses délais d'approvisionnement. La hausse des prix de l'énergie et des matières "
+        "premières a par ailleurs renchéri ses coûts : les préimprégnés de carbone représentent "
+        "près de la moitié de ses achats, et près de 60 tonnes de chutes partent chaque année "
+        "en centre d'enfouissement, à un coût croissant.\n\n"
+        "En réemployant ses chutes, l'entreprise réduit ses achats de matière et ses coûts de "
+        "traitement des déchets, consolide sa compétitivité et sécurise les 110 emplois du site, "
+        "dans un bassin qui a perdu environ 520 emplois industriels entre 2022 et 2025.",
+    ),
+    "ecosysteme": (
+        "2026-09-16",
+        "L'entreprise est membre du cluster Nogentech, avec lequel elle a mis au point le "
+        "procédé : les essais de broyage menés avec un laboratoire partenaire du cluster, "
+        "validés en mai 2026, montrent que les fibres courtes obtenues conviennent aux pièces "
+        "non structurelles (carters, capots, pièces d'aménagement intérieur).\n\n"
+        "Elle travaille avec plusieurs sous-traitants du territoire pour l'usinage et "
+        "l'outillage de ses moules, et recrute ses opérateurs avec France Travail et le CLEE ; "
+        "un parcours de formation de douze opérateurs composites est en préparation avec France "
+        "Travail. À terme, la ligne pilote pourra traiter les chutes d'autres entreprises "
+        "composites de la région et ouvrir une activité de service.",
+    ),
+    "gouvernance": (
+        "2026-09-21",
+        "Le projet a suivi le circuit d'examen du Territoire d'industrie Chaumont-Langres :\n"
+        "– dépôt de la fiche-action par l'entreprise et vérification de sa complétude par la "
+        "coordination ;\n"
+        "– avis favorable du comité technique du 16 juin 2026, qui a invité l'entreprise à "
+        "solliciter la Région pour boucler son plan de financement ;\n"
+        "– validation par le comité de pilotage du 9 juillet 2026, coprésidé par Christine "
+        "Guillot, vice-présidente de la Communauté d'agglomération de Chaumont, et Bernard "
+        "Vasseur, président de Forges du Bassigny.\n\n"
+        "Le projet est ainsi pré-validé par le COPIL territorial, comme l'exige le cahier des "
+        "charges de l'AMI. Les demandes d'aide ont été présentées à l'ADEME et à Bpifrance en "
+        "juillet 2026 ; le présent dossier, établi avec la coordination du Territoire "
+        "d'industrie, sera déposé auprès de Bpifrance dès que le plan de financement sera "
+        "bouclé.",
+    ),
+    "portefeuille": (
+        "2026-09-21",
+        "Recyclage des chutes de composites carbone — coût total : 1 480 000 € HT.\n\n"
+        "L'entreprise installe sur son site de Chaumont une ligne pilote de broyage et de "
+        "réemploi des chutes de préimprégnés de carbone issues de sa production : tri et "
+        "découpe des chutes, broyage, puis réintroduction des fibres courtes dans des pièces non "
+        "structurelles moulées par compression.\n\n"
+        "Maturité : procédé validé par les essais de mai 2026 ; commande de la ligne en janvier "
+        "2027, mise en service et montée en cadence en 2027, fin du projet en décembre 2027.\n"
+        "Investissement productif : 1,48 M€, dont 480 000 € autofinancés.\n"
+        "Emploi : 6 emplois créés (conducteurs de ligne, technicien procédés) et 110 emplois "
+        "maintenus.\n"
+        "Environnement : environ 60 tonnes de chutes détournées chaque année de l'enfouissement "
+        "et 180 tonnes de CO2 évitées par an grâce à la substitution de fibres vierges.\n\n"
+        "Aide sollicitée auprès de Bpifrance au titre de France 2030 : 380 000 €.",
+    ),
+    "cofinancements": ("", ""),
+    "resultats": (
+        "2026-09-23",
+        "Indicateurs suivis sur la fiche projet du Territoire d'industrie, mis à jour par "
+        "l'entreprise chaque semestre :\n"
+        "– emplois créés : 6 à la fin de 2027 ; emplois maintenus : 110 ;\n"
+        "– CO2 évité : 180 tonnes par an à pleine cadence ;\n"
+        "– chutes réemployées : 60 tonnes par an à terme (suivi interne) ;\n"
+        "– investissement réalisé et aides obtenues.\n\n"
+        "Les résultats sont présentés au comité technique du Territoire d'industrie et repris "
+        "dans le bilan annuel du portefeuille présenté au comité de pilotage.",
+    ),
+    "annexes": (
+        "2026-09-23",
+        "1. Extrait Kbis et comptes des trois derniers exercices.\n"
+        "2. Compte rendu du COPIL du 9 juillet 2026 (pré-validation du projet).\n"
+        "3. Rapport des essais de broyage (mai 2026).\n"
+        "4. Devis de la ligne pilote.\n"
+        "5. Lettre de soutien de la Communauté d'agglomération de Chaumont.",
+    ),
+}
+
+
+def typeset(text: str) -> str:
+    """French typography that keeps figures whole: narrow no-break spaces in numbers and before
+    « ; : ? ! », a no-break space between a number and its unit."""
+    text = re.sub(r"(?<=\d) (?=\d{3}\b)", "\u202f", text)
+    text = re.sub(r"(?<=\d) (?=(?:€|M€|%|°C|m²|ha\b|MW\b|bars\b|tonnes?\b))", "\u00a0", text)
+    return re.sub(r" (?=[;:?!])", "\u202f", text)
+
+
+def load_applications(territory: Territory, stdout, style) -> list[Application]:
+    """The territory's applications to the AMI Rebond industriel, unless it already has some:
+    its own application, submitted and selected, and a company project file in draft."""
+    if territory.applications.exists():
+        stdout.write("Les candidatures de démonstration existent déjà : aucune n'a été créée.")
+        return []
+    call = Call.objects.filter(title=CALL_TITLE).prefetch_related("sections").first()
+    if call is None:
+        stdout.write(f"Appel « {CALL_TITLE} » introuvable : aucune candidature n'a été créée.")
+        return []
+    with transaction.atomic():
+        loader = ApplicationsLoader(territory, call)
+        applications = [loader.territory_application(), loader.company_application()]
+    for application in applications:
+        open_points = [c for c in application.checklist() if not c.ok]
+        state = application.get_status_display().lower()
+        if application.submitted_at:
+            state += f", déposé le {french_date(application.submitted_at)}"
+        if open_points:
+            count = len(open_points)
+            state += f", {count} point{'s' if count > 1 else ''} à compléter"
+        stdout.write(style.SUCCESS(f"Candidature de démonstration : {application} ({state})."))
+    return applications
+
+
+class ApplicationsLoader:
+    """Creates the demo applications, each row dated and signed by the coordinator."""
+
+    def __init__(self, territory: Territory, call: Call):
+        self.territory = territory
+        self.call = call
+        self.sections = {section.key: section for section in call.sections.all()}
+        self.coordinator = get_user_model().objects.get(username="coordination")
+        self.now = timezone.now()
+        self.projects = {
+            p.title: p
+            for p in Project.objects.filter(territory=territory).select_related("lead_organisation")
+        }
+
+    def moment(self, day: str, hour: int = 10, minute: int = 0) -> datetime:
+        """A moment of the given day, never later than an hour ago."""
+        return min(at(date.fromisoformat(day), time(hour, minute)), self.now - timedelta(hours=1))
+
+    def save(self, obj: models.Model, moment: datetime, reason: str) -> Any:
+        obj._history_user = self.coordinator
+        obj._change_reason = reason
+        with mock.patch.object(timezone, "now", return_value=moment):
+            obj.save()
+        return obj
+
+    def project(self, title: str) -> Project:
+        try:
+            return self.projects[title]
+        except KeyError:
+            raise CommandError(f"Projet de démonstration introuvable : « {title} ».") from None
+
+    def answer(self, application: Application, key: str, text: str, moment: datetime) -> None:
+        section = self.sections[key]
+        text = typeset(text)
+        if len(text) > section.max_length:
+            raise CommandError(
+                f"Rubrique « {section.title} » : {len(text)} caractères pour "
+                f"{section.max_length} au plus."
+            )
+        self.save(
+            SectionAnswer(application=application, section=section, text=text),
+            moment,
+            reason=f"Rubrique « {section.title} » rédigée",
+        )
+
+    def include(
+        self, application: Application, title: str, amount: int, rank: int, moment: datetime
+    ) -> None:
+        self.save(
+            ApplicationProject(
+                application=application,
+                project=self.project(title),
+                requested_amount=amount,
+                rank=rank,
+            ),
+            moment,
+            reason="Projet ajouté au dossier",
+        )
+
+    def territory_application(self) -> Application:
+        """Assembled from October 2026, declared ready and submitted on 20 November 2026,
+        selected a week later."""
+        coordinator = self.coordinator
+        application = self.save(
+            Application(
+                call=self.call,
+                territory=self.territory,
+                applicant=Organisation.objects.get(name=CA_CHAUMONT),
+                title=f"Candidature du Territoire d'industrie {self.territory.name} à l'AMI "
+                "Rebond industriel — session 2026",
+                contact_name=coordinator.get_full_name(),
+                contact_email=coordinator.email,
+                contact_phone=PHONE,
+            ),
+            self.moment(TERRITORY_DAYS["created"], 9, 30),
+            reason="Création du dossier",
+        )
+        contact = {"name": coordinator.get_full_name(), "email": coordinator.email, "phone": PHONE}
+        for key, (day, text) in TERRITORY_ANSWERS.items():
+            self.answer(application, key, text.format(**contact), self.moment(day, 17))
+        for rank, (title, amount, day) in enumerate(PORTFOLIO, start=1):
+            self.include(application, title, amount, rank, self.moment(day, 11, rank))
+        problems = [f"{c.label} : {c.detail}" for c in application.checklist() if not c.ok]
+        if problems:
+            raise CommandError("Candidature de démonstration incomplète : " + " ; ".join(problems))
+        ready = self.moment(TERRITORY_DAYS["ready"], 10, 30)
+        submitted = self.moment(TERRITORY_DAYS["submitted"], 15)
+        try:
+            with mock.patch.object(timezone, "now", return_value=ready):
+                application.mark_ready(by=coordinator)
+            with mock.patch.object(timezone, "now", return_value=submitted):
+                application.submit(by=coordinator)
+            decided = max(self.moment(TERRITORY_DAYS["outcome"], 11), submitted)
+            with mock.patch.object(timezone, "now", return_value=decided):
+                application.record_outcome(
+                    Application.Status.SELECTED,
+                    by=coordinator,
+                    on=timezone.localdate(decided, PARIS),
+                    comment=typeset(OUTCOME_COMMENT),
+                )
+        except ValidationError as error:
+            raise CommandError("; ".join(error.messages)) from error
+        return application
+
+    def company_application(self) -> Application:
+        """A single-project file for Bpifrance, in draft: one section and the balance of the
+        funding plan are still missing."""
+        project = self.project(COMPANY_PROJECT)
+        company = project.lead_organisation
+        contact_user = get_user_model().objects.get(username=COMPANY_CONTACT)
+        contact = {
+            "name": contact_user.get_full_name(),
+            "email": contact_user.email,
+            "phone": COMPANY_PHONE,
+            "siren": company.siren or "en cours d'attribution",
+            "coordinator": self.coordinator.get_full_name(),
+        }
+        application = self.save(
+            Application(
+                call=self.call,
+                territory=self.territory,
+                applicant=company,
+                title=f"Dossier Bpifrance — {project.title} ({company})",
+                contact_name=contact["name"],
+                contact_email=contact["email"],
+                contact_phone=COMPANY_PHONE,
+            ),
+            self.moment(COMPANY_DAYS["created"], 9),
+            reason="Création du dossier",
+        )
+        self.include(
+            application, project.title, COMPANY_REQUESTED, 1, self.moment(COMPANY_DAYS["project"])
+        )
+        for key, (day, text) in COMPANY_ANSWERS.items():
+            if text:
+                self.answer(application, key, text.format(**contact), self.moment(day, 16))
+        return application
