@@ -31,6 +31,15 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(autouse=True)
+def _quiet_browser_before_flush(page, live_server, transactional_db):
+    """Leave the page before the database is flushed: an htmx request still in flight
+    (history restore, a filter) would otherwise hold a lock on the SQLite tables."""
+    yield
+    page.wait_for_load_state("networkidle")
+    page.goto("about:blank")
+
+
 @pytest.fixture
 def demo(transactional_db):
     call_command("demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
