@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "simple_history",
     "axes",
+    "django_tasks_db",  # background tasks stored in the database (worker: manage.py db_worker)
     "projects",
     "committees",
 ]
@@ -136,6 +137,17 @@ STORAGES = {
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
+}
+
+# Background tasks (long PDFs, large exports): queued in the database and run by
+# `manage.py db_worker` in production; run at once, inside the request, in development and in
+# the tests (DEBUG, or DJANGO_TASKS_IMMEDIATE=1), so that `make run` needs no worker.
+TASKS = {
+    "default": {
+        "BACKEND": "django.tasks.backends.immediate.ImmediateBackend"
+        if DEBUG or env_bool("DJANGO_TASKS_IMMEDIATE")
+        else "django_tasks_db.DatabaseBackend"
+    }
 }
 
 # Uploads: 20 MB per document; the request body limit leaves room for the form fields.

@@ -4,10 +4,12 @@ from django.urls import include, path
 
 from projects.views import LoginView
 
-from .views import dashboard
+from .portfolio import portfolio_pdf, report_job, report_job_download
+from .views import dashboard, reports
 
 urlpatterns = [
     path("", dashboard, name="dashboard"),
+    path("rapports/", reports, name="reports"),
     path("connexion/", LoginView.as_view(), name="login"),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path(
@@ -31,6 +33,13 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
+    path("rapports/portefeuille.pdf", portfolio_pdf, name="portfolio_pdf"),
+    path("rapports/generations/<int:pk>/", report_job, name="report_job"),
+    path(
+        "rapports/generations/<int:pk>/fichier.pdf",
+        report_job_download,
+        name="report_job_download",
+    ),
     path("", include("committees.urls")),
     path("", include("projects.urls")),
 ]

@@ -1,66 +1,129 @@
-"""The site-wide dashboard: it brings together what the apps know about my territory."""
+"""Site-wide pages that bring the apps together: the dashboard and the reports page."""
 
-from django.db.models import Count, Q, Sum
-from django.http import HttpRequest, HttpResponse
+from __future__ import annotations
+
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from committees.models import ActionItem, Meeting
-from projects.models import Project, Reserve, Role, Stage
+from projects.models import Project, Reserve, Role, Territory
+from projects.reports import key_figures, portfolio
+from projects.views import htmx_vary
+
+from .charts import bar_chart
+from .forms import ReportFilterForm
+
+ALL = "tous"
+
+
+def report_scope(request: HttpRequest) -> tuple[list[Territory], ReportFilterForm]:
+    """The territories a report covers and its filters, from the query string.
+
+    Everyone reports on their current territory; national admins may pick one or all.
+    """
+    national = request.user.is_superuser
+    if national and request.GET.get("territoire") == ALL:
+        territories = list(Territory.objects.all())
+    elif national and request.GET.get("territoire"):
+        territories = list(Territory.objects.filter(code=request.GET["territoire"]))
+        if not territories:
+            raise Http404("Territoire inconnu")
+    elif request.territory is not None:
+        territories = [request.territory]
+    else:
+        raise Http404("Aucun territoire")
+    form = ReportFilterForm(request.GET or None, territories=territories, national=national)
+    return territories, form
+
+
+def charts(figures: dict) -> dict:
+    return {
+        "stages": bar_chart(
+            "Projets par étape", [(s["label"], s["count"]) for s in figures["by_stage"]]
+        ),
+        "axes": bar_chart(
+            "Investissement par axe",
+            [(a["label"], a["cost"]) for a in figures["by_axis"]],
+            money=True,
+        ),
+        "funders": bar_chart(
+            "Financements par financeur (hors refus)",
+            [(f["funder"], f["total"]) for f in figures["by_funder"][:10]],
+            money=True,
+        ),
+    }
+
+
+def figures_context(request: HttpRequest, *, with_date: bool) -> dict:
+    territories, form = report_scope(request)
+    as_of = form.cleaned_data.get("date") if with_date and form.is_valid() else None
+    private = request.user.is_superuser or request.role == Role.COORDINATOR
+    rows = portfolio(territories, as_of=as_of, include_private=private, **form.portfolio_filters())
+    figures = key_figures(rows)
+    query = request.GET.urlencode()
+    return {
+        "form": form,
+        "territories": territories,
+        "as_of": as_of,
+        "rows": rows,
+        "figures": figures,
+        "charts": charts(figures),
+        "query": query,
+    }
 
 
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    territory = request.territory
-    if territory is None:
+    if request.territory is None and not request.user.is_superuser:
         return render(request, "dashboard.html", {})
+    context = figures_context(request, with_date=False)
+    if request.htmx:
+        return htmx_vary(render(request, "dashboard.html#figures", context))
     user = request.user
-    projects = Project.objects.visible_to(user).active().filter(territory=territory)
-    by_stage = dict(projects.order_by().values_list("stage").annotate(n=Count("pk")))
-    totals = projects.aggregate(cost=Sum("total_cost"), count=Count("pk"))
-    mine = (
-        projects.filter(lead_users=user).select_related("lead_organisation").order_by("-updated_at")
-    )
-    recent = projects.select_related("lead_organisation").order_by("-updated_at")[:8]
+    territory_ids = [t.pk for t in context["territories"]]
     meetings = (
         Meeting.objects.visible_to(user)
-        .filter(committee__territory=territory, starts_at__gte=timezone.now())
+        .filter(committee__territory_id__in=territory_ids, starts_at__gte=timezone.now())
         .exclude(status=Meeting.Status.CANCELLED)
         .select_related("committee")
-        .annotate(item_count=Count("items"))
         .order_by("starts_at")
     )
-    if request.role != Role.COORDINATOR:
+    if request.role != Role.COORDINATOR and not user.is_superuser:
         # "Mes prochaines séances": those of the committees I sit on, or examining my projects.
         meetings = meetings.filter(
             Q(committee__members__user=user, committee__members__is_active=True)
             | Q(items__project__lead_users=user)
         ).distinct()
     today = timezone.localdate()
-    overdue_reserves = (
-        Reserve.objects.open()
-        .filter(project__in=projects, due_on__lt=today)
+    visible_ids = [row.id for row in context["rows"]]
+    context.update(
+        mine=Project.objects.visible_to(user)
+        .active()
+        .filter(lead_users=user, territory_id__in=territory_ids)
+        .order_by("-updated_at")[:10],
+        meetings=meetings[:6],
+        overdue_reserves=Reserve.objects.open()
+        .filter(project_id__in=visible_ids, due_on__lt=today)
         .select_related("project", "owner")
-        .order_by("due_on")
-    )
-    overdue_actions = (
-        ActionItem.objects.filter(
-            meeting__in=Meeting.objects.visible_to(user).filter(committee__territory=territory),
+        .order_by("due_on")[:10],
+        overdue_actions=ActionItem.objects.filter(
+            meeting__in=Meeting.objects.visible_to(user).filter(
+                committee__territory_id__in=territory_ids
+            ),
             done_on__isnull=True,
             due_on__lt=today,
         )
         .select_related("meeting", "meeting__committee")
-        .order_by("due_on")
+        .order_by("due_on")[:10],
     )
-    context = {
-        "stages": [(stage, by_stage[stage.value]) for stage in Stage if stage.value in by_stage],
-        "totals": totals,
-        "mine": mine[:10],
-        "mine_count": mine.count(),
-        "recent": recent,
-        "meetings": meetings[:6],
-        "overdue_reserves": overdue_reserves[:10],
-        "overdue_actions": overdue_actions[:10],
-    }
-    return render(request, "dashboard.html", context)
+    return htmx_vary(render(request, "dashboard.html", context))
+
+
+@require_GET
+def reports(request: HttpRequest) -> HttpResponse:
+    context = figures_context(request, with_date=True)
+    template = "reports/reports.html#report" if request.htmx else "reports/reports.html"
+    return htmx_vary(render(request, template, context))

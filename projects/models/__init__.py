@@ -2,4 +2,5 @@
 workflow) and the calls for projects with their applications."""
 
 from .applications import *  # noqa: F403
+from .jobs import *  # noqa: F403
 from .registry import *  # noqa: F403

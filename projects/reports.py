@@ -1,0 +1,259 @@
+"""The portfolio as figures: today from the tables, or as of a past day from the audit history.
+
+Every report (dashboard, reports page, portfolio PDF, exports, open data) reads the portfolio
+through `portfolio()`, so that they all agree, and all can be produced as of a date.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.utils import timezone
+
+from .models import (
+    PRIVATE_STAGES,
+    Axis,
+    FundingLine,
+    FundingStatus,
+    Indicator,
+    IndicatorKind,
+    Organisation,
+    OrganisationKind,
+    Project,
+    Stage,
+    Territory,
+)
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class Line:
+    funder_id: int
+    funder: str
+    funder_kind: str
+    instrument: str
+    status: str
+    amount: Decimal
+
+    @property
+    def status_label(self) -> str:
+        return FundingStatus(self.status).label
+
+    @property
+    def instrument_label(self) -> str:
+        return FundingLine.Instrument(self.instrument).label
+
+
+@dataclass
+class Measure:
+    kind: str
+    target: Decimal
+    achieved: Decimal | None
+    unit: str
+    measured_on: date | None
+
+    @property
+    def label(self) -> str:
+        return IndicatorKind(self.kind).label
+
+
+@dataclass
+class PortfolioProject:
+    """A project as a report shows it, with its funding lines and indicators."""
+
+    id: int
+    reference: str
+    title: str
+    summary: str
+    axis: str
+    stage: str
+    territory_id: int
+    lead_organisation: str
+    commune: str
+    epci_id: int | None
+    epci: str
+    planned_start: date | None
+    planned_end: date | None
+    total_cost: Decimal
+    progress: int
+    is_public: bool
+    is_archived: bool
+    lines: list[Line] = field(default_factory=list)
+    measures: list[Measure] = field(default_factory=list)
+
+    @property
+    def stage_label(self) -> str:
+        return Stage(self.stage).label
+
+    @property
+    def axis_label(self) -> str:
+        return Axis(self.axis).label
+
+    @property
+    def funding_total(self) -> Decimal:
+        return sum((ln.amount for ln in self.lines if ln.status != FundingStatus.REFUSED), ZERO)
+
+    def jobs(self, kind: str) -> tuple[Decimal, Decimal]:
+        """(target, achieved) for one kind of jobs indicator."""
+        measures = [m for m in self.measures if m.kind == kind]
+        return (
+            sum((m.target for m in measures), ZERO),
+            sum((m.achieved or ZERO for m in measures), ZERO),
+        )
+
+
+def end_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.max))
+
+
+def _latest(model, moment: datetime, **filters) -> list:
+    """The history rows that describe each object as it was at `moment` (deleted ones left out)."""
+    rows = model.history.filter(history_date__lte=moment, **filters).latest_of_each()
+    return [row for row in rows.order_by("id") if row.history_type != "-"]
+
+
+def portfolio(
+    territories: list[Territory] | None = None,
+    *,
+    as_of: date | None = None,
+    axis: str = "",
+    stage: str = "",
+    epci: int | None = None,
+    funder: int | None = None,
+    include_archived: bool = False,
+    include_private: bool = False,
+) -> list[PortfolioProject]:
+    """The projects of the territories (all if None), as they are or as they were on a day.
+
+    Projects still being written (idea, drafting) are left out unless include_private: only
+    the coordination sees them (DESIGN §8).
+
+    A bounded number of queries whatever the number of projects: one for the projects, one
+    for the funding lines, one for the indicators, one for the names of organisations.
+    """
+    territory_ids = [t.pk for t in territories] if territories is not None else None
+    scope = {"territory_id__in": territory_ids} if territory_ids is not None else {}
+    if as_of is None:
+        projects = list(Project.objects.filter(**scope).order_by("reference"))
+        ids = [p.pk for p in projects]
+        lines = list(FundingLine.objects.filter(project_id__in=ids).order_by("pk"))
+        measures = list(Indicator.objects.filter(project_id__in=ids).order_by("pk"))
+    else:
+        moment = end_of_day(as_of)
+        projects = sorted(_latest(Project, moment, **scope), key=lambda p: p.reference)
+        ids = [p.id for p in projects]
+        lines = _latest(FundingLine, moment, project_id__in=ids)
+        measures = _latest(Indicator, moment, project_id__in=ids)
+    org_ids = {p.lead_organisation_id for p in projects} | {p.epci_id for p in projects}
+    org_ids |= {line.funder_id for line in lines}
+    orgs = {o.pk: o for o in Organisation.objects.filter(pk__in=org_ids - {None})}
+
+    lines_of: dict[int, list[Line]] = defaultdict(list)
+    for line in lines:
+        org = orgs.get(line.funder_id)
+        lines_of[line.project_id].append(
+            Line(
+                funder_id=line.funder_id,
+                funder=org.name if org else "",
+                funder_kind=org.kind if org else "",
+                instrument=line.instrument,
+                status=line.status,
+                amount=line.amount,
+            )
+        )
+    measures_of: dict[int, list[Measure]] = defaultdict(list)
+    for m in measures:
+        measures_of[m.project_id].append(
+            Measure(m.kind, m.target, m.achieved, m.unit, m.measured_on)
+        )
+
+    def name(pk: int | None) -> str:
+        return orgs[pk].name if pk in orgs else ""
+
+    rows = [
+        PortfolioProject(
+            id=p.id,
+            reference=p.reference,
+            title=p.title,
+            summary=p.summary,
+            axis=p.axis,
+            stage=p.stage,
+            territory_id=p.territory_id,
+            lead_organisation=name(p.lead_organisation_id),
+            commune=p.commune,
+            epci_id=p.epci_id,
+            epci=name(p.epci_id),
+            planned_start=p.planned_start,
+            planned_end=p.planned_end,
+            total_cost=p.total_cost,
+            progress=p.progress,
+            is_public=p.is_public,
+            is_archived=p.is_archived,
+            lines=lines_of[p.id],
+            measures=measures_of[p.id],
+        )
+        for p in projects
+    ]
+    return [
+        row
+        for row in rows
+        if (include_archived or not row.is_archived)
+        and (include_private or row.stage not in PRIVATE_STAGES)
+        and (not axis or row.axis == axis)
+        and (not stage or row.stage == stage)
+        and (epci is None or row.epci_id == epci)
+        and (funder is None or any(line.funder_id == funder for line in row.lines))
+    ]
+
+
+def key_figures(rows: list[PortfolioProject]) -> dict:
+    """The figures of the dashboard and the reports, computed from portfolio rows."""
+    by_stage = defaultdict(lambda: {"count": 0, "cost": ZERO})
+    by_axis = defaultdict(lambda: {"count": 0, "cost": ZERO})
+    by_funder = defaultdict(lambda: defaultdict(lambda: ZERO))
+    kinds = dict(OrganisationKind.choices)
+    jobs = {kind: [ZERO, ZERO] for kind in (IndicatorKind.JOBS_CREATED, IndicatorKind.JOBS_KEPT)}
+    for row in rows:
+        by_stage[row.stage]["count"] += 1
+        by_stage[row.stage]["cost"] += row.total_cost
+        by_axis[row.axis]["count"] += 1
+        by_axis[row.axis]["cost"] += row.total_cost
+        for line in row.lines:
+            by_funder[(line.funder, kinds.get(line.funder_kind, ""))][line.status] += line.amount
+        for kind in jobs:
+            target, achieved = row.jobs(kind)
+            jobs[kind][0] += target
+            jobs[kind][1] += achieved
+    funders = [
+        {
+            "funder": funder,
+            "kind": kind,
+            **{status: amounts.get(status, ZERO) for status in FundingStatus.values},
+            "total": sum((a for s, a in amounts.items() if s != FundingStatus.REFUSED), ZERO),
+        }
+        for (funder, kind), amounts in by_funder.items()
+    ]
+    funders.sort(key=lambda f: (-f["total"], f["funder"]))
+    return {
+        "count": len(rows),
+        "investment": sum((row.total_cost for row in rows), ZERO),
+        "funding": sum((row.funding_total for row in rows), ZERO),
+        "by_stage": [
+            {"stage": s, "label": s.label, **by_stage[s.value]}
+            for s in Stage
+            if s.value in by_stage
+        ],
+        "by_axis": [
+            {"axis": a, "label": a.label, **by_axis[a.value]} for a in Axis if a.value in by_axis
+        ],
+        "by_funder": funders,
+        "funding_by_status": {
+            status: sum((f[status] for f in funders), ZERO) for status in FundingStatus.values
+        },
+        "jobs_created": tuple(jobs[IndicatorKind.JOBS_CREATED]),
+        "jobs_kept": tuple(jobs[IndicatorKind.JOBS_KEPT]),
+    }

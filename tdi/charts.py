@@ -1,0 +1,65 @@
+"""Charts drawn on the server as accessible SVG, the same on the pages and in the PDFs.
+
+Each chart has a <title> and a <desc> that reads out its data, and the pages put the data
+table beside it. Labels are escaped here: the markup can be inserted as is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+
+from django.utils.html import escape
+
+from projects.templatetags.tdi import euros, format_number
+
+WIDTH = 640
+LABEL_WIDTH = 250
+VALUE_WIDTH = 120
+ROW = 26
+BAR = 16
+COLOURS = ["#1d4f7a", "#2f6f9f", "#4b8bbe", "#6fa3cc", "#93bbdb", "#a4461b"]
+
+
+def _format(value, *, unit: str, money: bool) -> str:
+    if money:
+        return euros(value)
+    text = format_number(value)
+    return f"{text}\u00a0{unit}" if unit else text
+
+
+def bar_chart(
+    title: str, items: list[tuple[str, Decimal | int]], *, unit: str = "", money: bool = False
+) -> str:
+    """Horizontal bars, one per (label, value), longest first as given."""
+    chart_id = "graphique-" + hashlib.sha1(title.encode(), usedforsecurity=False).hexdigest()[:8]
+    height = max(len(items), 1) * ROW + 10
+    largest = max((float(v) for _, v in items), default=0) or 1
+    span = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+    description = "; ".join(
+        f"{label} : {_format(value, unit=unit, money=money)}" for label, value in items
+    )
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {height}" '
+        f'width="{WIDTH}" height="{height}" role="img" '
+        f'aria-labelledby="{chart_id}-titre {chart_id}-desc">',
+        f'<title id="{chart_id}-titre">{escape(title)}</title>',
+        f'<desc id="{chart_id}-desc">{escape(description or "Aucune donnée.")}</desc>',
+    ]
+    for index, (label, value) in enumerate(items):
+        y = index * ROW + 5
+        length = max(span * float(value) / largest, 1 if value else 0)
+        colour = COLOURS[index % len(COLOURS)]
+        shown = label if len(label) <= 30 else label[:29] + "…"
+        parts.append(
+            f'<text x="{LABEL_WIDTH - 8}" y="{y + BAR - 3}" text-anchor="end" '
+            f'font-size="12" fill="#1b1f24">{escape(shown)}</text>'
+            f'<rect x="{LABEL_WIDTH}" y="{y}" width="{length:.1f}" height="{BAR}" '
+            f'fill="{colour}" rx="2"/>'
+            f'<text x="{LABEL_WIDTH + length + 6:.1f}" y="{y + BAR - 3}" font-size="12" '
+            f'fill="#1b1f24">{escape(_format(value, unit=unit, money=money))}</text>'
+        )
+    if not items:
+        parts.append('<text x="0" y="20" font-size="12" fill="#4a525c">Aucune donnée.</text>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1,0 +1,181 @@
+"""Dashboard and reports page: figures, as-of dates, filters, permissions, query counts."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from projects.models import FundingLine, Project, Stage
+from projects.reports import key_figures, portfolio
+
+from .factories import FundingLineFactory, IndicatorFactory, OrganisationFactory, ProjectFactory
+from .projects.test_history import set_history_date
+from .utils import text
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def portfolio_data(territory, other_territory, users):
+    bpi = OrganisationFactory(name="Bpifrance", kind="operator")
+    region = OrganisationFactory(name="Région Grand Est", kind="region")
+    specs = [
+        (
+            "Friche de la fonderie",
+            Stage.APPROVED,
+            "land",
+            "900000",
+            [(bpi, "600000", "granted"), (region, "300000", "paid")],
+            12,
+        ),
+        (
+            "Station hydrogène",
+            Stage.FINANCING,
+            "ecological",
+            "2000000",
+            [(bpi, "1500000", "requested"), (region, "500000", "refused")],
+            30,
+        ),
+        (
+            "Académie de la forge",
+            Stage.ELIGIBLE,
+            "skills",
+            "400000",
+            [(region, "400000", "planned")],
+            5,
+        ),
+        ("Brouillon confidentiel", Stage.DRAFTING, "skills", "50000", [], 0),
+    ]
+    projects = []
+    for title, stage, axis, cost, lines, jobs in specs:
+        project = ProjectFactory(
+            territory=territory, title=title, stage=stage, axis=axis, total_cost=Decimal(cost)
+        )
+        for funder, amount, status in lines:
+            FundingLineFactory(
+                project=project, funder=funder, amount=Decimal(amount), status=status
+            )
+        if jobs:
+            IndicatorFactory(project=project, target=Decimal(jobs), achieved=Decimal(jobs // 2))
+        projects.append(project)
+    ProjectFactory(
+        territory=other_territory,
+        title="Projet meusien",
+        stage=Stage.APPROVED,
+        total_cost=Decimal("777777"),
+    )
+    return projects
+
+
+def test_key_figures_equal_independent_sums(portfolio_data, territory):
+    figures = key_figures(portfolio([territory]))
+    visible = [p for p in portfolio_data if p.stage != Stage.DRAFTING]
+    assert figures["count"] == len(visible)
+    assert figures["investment"] == sum(p.total_cost for p in visible)
+    lines = FundingLine.objects.filter(project__in=visible)
+    assert figures["funding"] == sum(line.amount for line in lines if line.status != "refused")
+    assert figures["funding_by_status"]["granted"] == Decimal("600000")
+    assert figures["funding_by_status"]["refused"] == Decimal("500000")
+    assert figures["jobs_created"] == (Decimal("47"), Decimal("23"))
+    with_private = key_figures(portfolio([territory], include_private=True))
+    assert with_private["count"] == len(portfolio_data)
+
+
+def test_dashboard_shows_the_figures_and_never_another_territory(client_for, portfolio_data):
+    body = text(client_for("partner").get("/"))
+    assert "3\u202f300\u202f000\u00a0€" in body  # 900 000 + 2 000 000 + 400 000
+    assert "777\u202f777" not in body
+    assert "Brouillon confidentiel" not in body
+    assert "<svg" in body and "<desc" in body
+
+
+def test_filters_update_with_htmx(client_for, portfolio_data, htmx_headers):
+    response = client_for("member").get("/?axe=land", **htmx_headers)
+    assert response.status_code == 200
+    body = text(response)
+    assert body.lstrip().startswith('<div id="figures"')
+    assert "900\u202f000\u00a0€" in body
+    assert "HX-Request" in response["Vary"]
+
+
+def test_reports_page_as_of_a_date(client_for, portfolio_data, users):
+    project = portfolio_data[0]
+    now = timezone.now()
+    for line in project.funding_lines.all():
+        set_history_date(FundingLine, line.pk, now - timedelta(days=20))
+    set_history_date(Project, project.pk, now - timedelta(days=20))
+    project.total_cost = Decimal("1500000")
+    project.save()
+    set_history_date(Project, project.pk, now - timedelta(days=10))
+    project.move_to(Stage.FINANCING, by=users["coordinator"])
+    client = client_for("partner")
+    day = (now - timedelta(days=15)).date().isoformat()
+    old = text(client.get(f"/rapports/?date={day}&axe=land"))
+    assert "900\u202f000\u00a0€" in old and "Validé (labellisé TI)" in old
+    assert "situation au" in old
+    new = text(client.get("/rapports/?axe=land"))
+    assert "1\u202f500\u202f000\u00a0€" in new and "Financement en cours" in new
+    before = text(client.get(f"/rapports/?date={(now - timedelta(days=40)).date().isoformat()}"))
+    assert "Friche de la fonderie" not in before
+
+
+def test_bad_report_date_gives_a_french_message(client_for, portfolio_data):
+    response = client_for("member").get("/rapports/?date=2026-02-31")
+    assert response.status_code == 200
+    assert "Saisissez une date valide" in text(response)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (None, 302),
+        ("coordinator", 200),
+        ("lead", 200),
+        ("member", 200),
+        ("partner", 200),
+        ("admin", 200),
+    ],
+)
+def test_report_pages_permissions(client_for, portfolio_data, name, expected, htmx_headers):
+    for url in ("/", "/rapports/"):
+        assert client_for(name).get(url).status_code == expected
+        assert client_for(name).get(url, **htmx_headers).status_code == expected
+
+
+def test_stranger_reports_on_its_own_territory_only(client_for, portfolio_data):
+    body = text(client_for("stranger").get("/rapports/"))
+    assert "Projet meusien" in body
+    assert "Friche de la fonderie" not in body
+    # A territory code in the query string does not widen the scope of a non-admin.
+    body = text(client_for("stranger").get("/rapports/?territoire=ti-0052"))
+    assert "Friche de la fonderie" not in body
+
+
+def test_national_admin_sees_every_territory(client_for, portfolio_data):
+    body = text(client_for("admin").get("/rapports/?territoire=tous"))
+    assert "Projet meusien" in body and "Friche de la fonderie" in body
+    assert client_for("admin").get("/rapports/?territoire=ti-9999").status_code == 404
+
+
+def test_report_query_counts_do_not_grow(client_for, territory):
+    client = client_for("member")
+
+    def count(url: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    funder = OrganisationFactory()
+    for _ in range(3):
+        FundingLineFactory(
+            project=ProjectFactory(territory=territory, stage=Stage.APPROVED), funder=funder
+        )
+    small = {url: count(url) for url in ("/", "/rapports/", "/rapports/?date=2030-01-01")}
+    for _ in range(30):
+        project = ProjectFactory(territory=territory, stage=Stage.APPROVED)
+        FundingLineFactory(project=project, funder=funder)
+        IndicatorFactory(project=project)
+    assert {url: count(url) for url in small} == small
