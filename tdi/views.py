@@ -79,7 +79,7 @@ def figures_context(request: HttpRequest, *, with_date: bool) -> dict:
 def dashboard(request: HttpRequest) -> HttpResponse:
     if request.territory is None and not request.user.is_superuser:
         return render(request, "dashboard.html", {})
-    context = figures_context(request, with_date=False)
+    context = figures_context(request, with_date=True)
     if request.htmx:
         return htmx_vary(render(request, "dashboard.html#figures", context))
     user = request.user

@@ -148,10 +148,10 @@ def test_report_pages_permissions(client_for, portfolio_data, name, expected, ht
 def test_stranger_reports_on_its_own_territory_only(client_for, portfolio_data):
     body = text(client_for("stranger").get("/rapports/"))
     assert "Projet meusien" in body
-    assert "Friche de la fonderie" not in body
+    assert "<strong>0</strong> projet" in body
     # A territory code in the query string does not widen the scope of a non-admin.
     body = text(client_for("stranger").get("/rapports/?territoire=ti-0052"))
-    assert "Friche de la fonderie" not in body
+    assert "<strong>0</strong> projet" in body
 
 
 def test_national_admin_sees_every_territory(client_for, portfolio_data):
@@ -179,3 +179,9 @@ def test_report_query_counts_do_not_grow(client_for, territory):
         FundingLineFactory(project=project, funder=funder)
         IndicatorFactory(project=project)
     assert {url: count(url) for url in small} == small
+
+
+def test_dashboard_accepts_a_date(client_for, portfolio_data):
+    body = text(client_for("member").get("/?date=2000-01-01"))
+    assert "Situation au 1er janvier 2000" in body
+    assert "<strong>0</strong> projet" in body

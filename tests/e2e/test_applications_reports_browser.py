@@ -1,4 +1,6 @@
+import hashlib
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -62,10 +64,8 @@ def test_coordinator_completes_and_submits_the_draft_dossier(page: Page, live_se
             " document.body.appendChild(a); a.click(); }",
             f"{live_server.url}/candidatures/{application.pk}/dossier.pdf",
         )
-    content = open(download_info.value.path(), "rb").read()
+    content = Path(download_info.value.path()).read_bytes()
     assert content.startswith(b"%PDF")
-    import hashlib
-
     assert hashlib.sha256(content).hexdigest() == application.dossier_sha256
 
 
