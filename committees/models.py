@@ -21,6 +21,7 @@ from simple_history.models import HistoricalRecords
 from projects.models import (
     Organisation,
     Project,
+    RemembersLoadedStatus,
     Reserve,
     Role,
     Stage,
@@ -205,7 +206,7 @@ class MeetingQuerySet(models.QuerySet):
         )
 
 
-class Meeting(models.Model):
+class Meeting(RemembersLoadedStatus):
     """A meeting (séance) of a committee, from its agenda to its validated minutes."""
 
     Status = MeetingStatus
@@ -260,7 +261,6 @@ class Meeting(models.Model):
             last = Meeting.objects.filter(committee=self.committee).aggregate(n=Max("number"))
             self.number = (last["n"] or 0) + 1
         super().save(*args, **kwargs)
-        self._loaded_status = self.status
 
     def get_absolute_url(self) -> str:
         return reverse("committees:meeting", args=[self.pk])
@@ -269,16 +269,6 @@ class Meeting(models.Model):
         if self.is_locked:
             raise MeetingLocked()
         return super().delete(*args, **kwargs)
-
-    @classmethod
-    def from_db(cls, db, field_names, values, *, fetch_mode=None):
-        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
-        instance._loaded_status = instance.__dict__.get("status")
-        return instance
-
-    def refresh_from_db(self, *args, **kwargs) -> None:
-        super().refresh_from_db(*args, **kwargs)
-        self._loaded_status = self.status
 
     @property
     def title(self) -> str:

@@ -31,6 +31,7 @@ from .registry import (
     Organisation,
     OrganisationKind,
     Project,
+    RemembersLoadedStatus,
     Role,
     Territory,
     role_in,
@@ -139,7 +140,7 @@ class Check:
     anchor: str = ""
 
 
-class Application(models.Model):
+class Application(RemembersLoadedStatus):
     """A territory's application (dossier de candidature) to a call."""
 
     Status = ApplicationStatus
@@ -204,7 +205,6 @@ class Application(models.Model):
         ):
             raise ApplicationFrozen()
         super().save(*args, **kwargs)
-        self._loaded_status = self.status
 
     def get_absolute_url(self) -> str:
         return reverse("projects:application", args=[self.pk])
@@ -213,16 +213,6 @@ class Application(models.Model):
         if self.is_frozen:
             raise ApplicationFrozen()
         return super().delete(*args, **kwargs)
-
-    @classmethod
-    def from_db(cls, db, field_names, values, *, fetch_mode=None):
-        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
-        instance._loaded_status = instance.__dict__.get("status")
-        return instance
-
-    def refresh_from_db(self, *args, **kwargs) -> None:
-        super().refresh_from_db(*args, **kwargs)
-        self._loaded_status = self.status
 
     @property
     def is_frozen(self) -> bool:

@@ -34,6 +34,28 @@ def validate_siren(value: str) -> None:
         raise ValidationError("Ce SIREN n'est pas valide (clé de contrôle incorrecte).")
 
 
+class RemembersLoadedStatus(models.Model):
+    """Keeps the status read from the database, so that save() can refuse to change a record
+    whose stored status has frozen it (validated minutes, a submitted application)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        self._loaded_status = self.status
+
+    @classmethod
+    def from_db(cls, db, field_names, values, *, fetch_mode=None):
+        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
+        instance._loaded_status = instance.__dict__.get("status")
+        return instance
+
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._loaded_status = self.status
+
+
 class Territory(models.Model):
     """A Territoire d'industrie: the unit that owns projects, committees and memberships."""
 
