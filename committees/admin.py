@@ -73,6 +73,11 @@ class AgendaItemAdmin(LockedMeetingMixin, SimpleHistoryAdmin):
     # Decisions move projects: they are recorded on the meeting page, never typed here.
     readonly_fields = ["project", "decision", "decided_at", "reserves"]
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "meeting":
+            kwargs["queryset"] = Meeting.objects.exclude(status=Meeting.Status.VALIDATED)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(Attendance)
 class AttendanceAdmin(LockedMeetingMixin, SimpleHistoryAdmin):
@@ -80,5 +85,5 @@ class AttendanceAdmin(LockedMeetingMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(SimpleHistoryAdmin):
+class ActionItemAdmin(LockedMeetingMixin, SimpleHistoryAdmin):
     list_display = ["what", "owner", "due_on", "done_on", "meeting"]

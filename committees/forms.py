@@ -60,6 +60,12 @@ class MeetingForm(forms.ModelForm):
         }
         error_messages = {"starts_at": {"invalid": "Saisissez une date et une heure valides."}}
 
+    def clean_starts_at(self):
+        starts_at = self.cleaned_data["starts_at"]
+        if not 2000 <= starts_at.year <= 2100:
+            raise ValidationError("Choisissez une date entre 2000 et 2100.")
+        return starts_at
+
 
 class AddProjectForm(forms.Form):
     project = forms.ModelChoiceField(

@@ -34,11 +34,15 @@ from projects.templatetags.tdi import french_date
 IMMUTABLE_MESSAGE = "Le compte rendu de cette séance est validé : elle ne peut plus être modifiée."
 
 
-class MeetingLocked(ValidationError):
-    """An edit of a meeting whose minutes are validated."""
+class MeetingLocked(ValidationError, PermissionDenied):
+    """An edit of a meeting whose minutes are validated: a validation error for the code that
+    catches it, and a 403 with the French message for a request that does not."""
 
     def __init__(self):
         super().__init__(IMMUTABLE_MESSAGE)
+
+    def __str__(self) -> str:
+        return IMMUTABLE_MESSAGE
 
 
 class CommitteeKind(models.TextChoices):
@@ -199,8 +203,11 @@ class MeetingQuerySet(models.QuerySet):
         leads = [t for t, r in roles.items() if r == Role.LEAD]
         partners = [t for t, r in roles.items() if r == Role.PARTNER]
         own_items = AgendaItem.objects.filter(project__lead_users=user).values("meeting_id")
+        # Whoever sits on a committee reads its meetings (they receive the convocations).
+        seated = CommitteeMember.objects.filter(user=user, is_active=True).values("committee_id")
         return self.filter(
-            Q(committee__territory_id__in=full)
+            Q(committee__territory_id__in=list(roles), committee_id__in=seated)
+            | Q(committee__territory_id__in=full)
             | Q(committee__territory_id__in=leads, pk__in=own_items)
             | Q(committee__territory_id__in=partners, status=MeetingStatus.VALIDATED)
         )
@@ -255,20 +262,22 @@ class Meeting(RemembersLoadedStatus):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
-        if getattr(self, "_loaded_status", None) == MeetingStatus.VALIDATED:
-            raise MeetingLocked()
-        if not self.number:
-            last = Meeting.objects.filter(committee=self.committee).aggregate(n=Max("number"))
-            self.number = (last["n"] or 0) + 1
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            if self.stored_status() == MeetingStatus.VALIDATED:
+                raise MeetingLocked()
+            if not self.number:
+                last = Meeting.objects.filter(committee=self.committee).aggregate(n=Max("number"))
+                self.number = (last["n"] or 0) + 1
+            super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("committees:meeting", args=[self.pk])
 
     def delete(self, *args, **kwargs):
-        if self.is_locked:
-            raise MeetingLocked()
-        return super().delete(*args, **kwargs)
+        with transaction.atomic():
+            if self.stored_status() == MeetingStatus.VALIDATED:
+                raise MeetingLocked()
+            return super().delete(*args, **kwargs)
 
     @property
     def title(self) -> str:
@@ -654,14 +663,16 @@ class AgendaItem(models.Model):
         return f"{self.order}. {self.title}"
 
     def save(self, *args, **kwargs) -> None:
-        if self.meeting.is_locked:
-            raise MeetingLocked()
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            if self.meeting.stored_status() == MeetingStatus.VALIDATED:
+                raise MeetingLocked()
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        if self.meeting.is_locked:
-            raise MeetingLocked()
-        return super().delete(*args, **kwargs)
+        with transaction.atomic():
+            if self.meeting.stored_status() == MeetingStatus.VALIDATED:
+                raise MeetingLocked()
+            return super().delete(*args, **kwargs)
 
     def decision_choices(self) -> list[tuple[str, str]]:
         """The decisions this item may receive, given its kind and the committee's."""
@@ -795,14 +806,16 @@ class Attendance(models.Model):
         return f"{self.member} — {self.get_status_display()}"
 
     def save(self, *args, **kwargs) -> None:
-        if self.meeting.is_locked:
-            raise MeetingLocked()
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            if self.meeting.stored_status() == MeetingStatus.VALIDATED:
+                raise MeetingLocked()
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        if self.meeting.is_locked:
-            raise MeetingLocked()
-        return super().delete(*args, **kwargs)
+        with transaction.atomic():
+            if self.meeting.stored_status() == MeetingStatus.VALIDATED:
+                raise MeetingLocked()
+            return super().delete(*args, **kwargs)
 
     def clean(self) -> None:
         if self.status == AttendanceStatus.REPRESENTED and not self.represented_by.strip():

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from projects.models import Role, role_in
-from projects.views import htmx_vary, redirect_after_post
+from projects.views import htmx_vary, posted_id, redirect_after_post
 
 from .documents import invitation_ics, render_agenda_pdf, render_minutes_pdf
 from .forms import (
@@ -195,14 +195,18 @@ def meeting_context(request: HttpRequest, meeting: Meeting, **overrides) -> dict
                 ReserveFormSet(prefix=f"reserves-{item.pk}", form_kwargs={"territory": territory}),
             )
     decision_forms.update(overrides.pop("decision_forms", {}))
-    members = list(
-        meeting.committee.members.filter(is_active=True).select_related("user", "organisation")
-    )
-    attendances = {a.member_id: a for a in meeting.attendances.all()}
-    attendance_rows = [
-        (member, attendances.get(member.pk), overrides.get("attendance_errors", {}).get(member.pk))
-        for member in members
-    ]
+    attendances = list(meeting.attendances.select_related("member__user", "member__organisation"))
+    if held:
+        # Seizing attendance: every active member, with what was recorded so far.
+        recorded = {a.member_id: a for a in attendances}
+        members = meeting.committee.members.filter(is_active=True).select_related(
+            "user", "organisation"
+        )
+        errors = overrides.get("attendance_errors", {})
+        attendance_rows = [(m, recorded.get(m.pk), errors.get(m.pk)) for m in members]
+    else:
+        # Afterwards, what was recorded: later changes to the committee do not rewrite it.
+        attendance_rows = [(a.member, a, None) for a in attendances]
     role = role_in(request.user, territory.pk)
     context = {
         "meeting": meeting,
@@ -218,9 +222,7 @@ def meeting_context(request: HttpRequest, meeting: Meeting, **overrides) -> dict
         "add_item_form": AddItemForm(prefix="point"),
         "attendance_rows": attendance_rows,
         "attendance_statuses": Attendance.Status.choices,
-        "present_count": sum(
-            1 for a in attendances.values() if a.status in ("present", "represented")
-        ),
+        "present_count": sum(1 for a in attendances if a.status in ("present", "represented")),
         "minutes_form": MinutesForm(instance=meeting),
         "action_form": ActionForm(prefix="action"),
         "actions": list(meeting.actions.select_related("agenda_item")),
@@ -279,8 +281,13 @@ def meeting_agenda(request: HttpRequest, pk: int) -> HttpResponse:
                     overrides["add_item_form"] = form
                     errors.append("Le point n'a pas été ajouté : corrigez le formulaire.")
             elif action in ("update", "up", "down", "remove"):
-                item = get_object_or_404(meeting.items, pk=request.POST.get("item") or 0)
+                item = get_object_or_404(meeting.items, pk=posted_id(request, "item"))
                 if action == "update":
+                    meeting.check_status(
+                        Meeting.Status.PREPARATION,
+                        Meeting.Status.CONVENED,
+                        action="Modifier l'ordre du jour",
+                    )
                     form = ItemUpdateForm(request.POST, instance=item, prefix=f"edit-{item.pk}")
                     if form.is_valid():
                         item = form.save(commit=False)
@@ -350,6 +357,7 @@ def item_decision(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     reserves = ReserveFormSet(
         request.POST, prefix=f"reserves-{item.pk}", form_kwargs={"territory": territory}
     )
+    saved = False
     if form.is_valid() and reserves.is_valid():
         data = form.cleaned_data
         try:
@@ -365,9 +373,12 @@ def item_decision(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
                     votes=(data["votes_for"], data["votes_against"], data["votes_abstain"]),
                     reserves=[r for r in reserves.cleaned_data if r],
                 )
+            saved = True
         except ValidationError as error:
             form.add_error(None, error)
-    if form.is_valid() and not form.errors:
+    elif form.is_valid():
+        form.add_error(None, "Une réserve est mal renseignée : corrigez-la ci-dessous.")
+    if saved:
         messages.success(request, f"Décision enregistrée pour « {item.title} ».")
         return redirect_after_post(request, f"{meeting.get_absolute_url()}#point-{item.pk}")
     context = meeting_context(request, meeting, decision_forms={item.pk: (form, reserves)})
@@ -420,7 +431,8 @@ def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         meeting = form.save(commit=False)
         meeting._change_reason = "Compte rendu rédigé"
-        meeting.save()
+        # Only these fields: a stale copy must not write back the status or the archive.
+        meeting.save(update_fields=["minutes_intro", "minutes_conclusion"])
         if not request.htmx:
             messages.success(request, "Le texte du compte rendu a été enregistré.")
     if request.htmx:
@@ -440,7 +452,8 @@ def meeting_actions(request: HttpRequest, pk: int) -> HttpResponse:
     form = ActionForm(prefix="action")
     if request.POST.get("done"):
         action = get_object_or_404(
-            ActionItem.objects.filter(meeting__committee=meeting.committee), pk=request.POST["done"]
+            ActionItem.objects.filter(meeting__committee=meeting.committee, done_on__isnull=True),
+            pk=posted_id(request, "done"),
         )
         action.done_on = timezone.localdate()
         action._change_reason = "Action réalisée"
@@ -448,6 +461,8 @@ def meeting_actions(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         if meeting.is_locked:
             raise PermissionDenied(IMMUTABLE_MESSAGE)
+        if meeting.status == Meeting.Status.CANCELLED:
+            raise PermissionDenied("Cette séance est annulée.")
         form = ActionForm(request.POST, prefix="action")
         if form.is_valid():
             action = form.save(commit=False)

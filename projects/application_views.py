@@ -19,7 +19,7 @@ from .forms import (
     SectionAnswerForm,
 )
 from .models import FROZEN_MESSAGE, Application, Call, Role, SectionAnswer
-from .views import forbid_unless, redirect_after_post
+from .views import forbid_unless, posted_id, redirect_after_post
 
 
 @require_http_methods(["GET", "POST"])
@@ -113,7 +113,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             application = form.save(commit=False)
             application._change_reason = "Identification du dossier modifiée"
-            application.save()
+            application.save(update_fields=list(form.fields))
             messages.success(request, "L'identification du dossier a été enregistrée.")
             return redirect(application)
     context = application_context(request, application)
@@ -160,7 +160,7 @@ def application_projects(request: HttpRequest, pk: int) -> HttpResponse:
         context = application_context(request, application, include_form=form)
         context["header_form"] = ApplicationForm(instance=application)
         return render(request, "projects/application_detail.html", context)
-    item = get_object_or_404(application.items, pk=request.POST.get("item") or 0)
+    item = get_object_or_404(application.items, pk=posted_id(request, "item"))
     if action == "remove":
         item._change_reason = "Projet retiré du dossier"
         item.delete()

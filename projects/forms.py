@@ -165,6 +165,7 @@ def _formset(form, *, can_add: bool = True):
         formset=ProjectRowsFormSet,
         extra=1 if can_add else 0,
         can_delete=can_add,
+        edit_only=not can_add,  # progress updates may not add rows, even with a forged count
         max_num=200,
         validate_max=True,
     )

@@ -71,6 +71,14 @@ def get_project(request: HttpRequest, pk: int) -> Project:
     return get_object_or_404(queryset, pk=pk)
 
 
+def posted_id(request: HttpRequest, name: str) -> int:
+    """An id sent in a form, or 404 when it is missing or not a number."""
+    try:
+        return int(request.POST.get(name, ""))
+    except ValueError:
+        raise Http404("Identifiant invalide") from None
+
+
 def forbid_unless(allowed: bool, message: str) -> None:
     if not allowed:
         raise PermissionDenied(message)
@@ -81,7 +89,7 @@ def territory_switch(request: HttpRequest) -> HttpResponse:
     territories = Territory.objects.all()
     if not request.user.is_superuser:
         territories = territories.filter(memberships__user=request.user)
-    territory = get_object_or_404(territories, pk=request.POST.get("territory") or 0)
+    territory = get_object_or_404(territories, pk=posted_id(request, "territory"))
     request.session[SESSION_KEY] = territory.pk
     messages.success(request, f"Vous travaillez désormais sur le territoire {territory}.")
     return redirect("dashboard")
@@ -197,6 +205,10 @@ def save_project(form, formsets, reason: str, add_leads=()) -> Project:
     """
     project = form.instance
     with transaction.atomic():
+        if project.pk is not None:
+            # The workflow owns these columns: keep what a concurrent move or archive wrote.
+            current = Project.objects.select_for_update().get(pk=project.pk)
+            project.stage, project.is_archived = current.stage, current.is_archived
         if form.has_changed() or project.pk is None:
             project = form.save(commit=False)
             project.skip_history_when_saving = True

@@ -31,6 +31,12 @@ class ReportFilterForm(forms.Form):
         help_text="Laissez vide pour la situation d'aujourd'hui.",
     )
 
+    def clean_date(self):
+        day = self.cleaned_data.get("date")
+        if day and not 2000 <= day.year <= 2100:
+            raise forms.ValidationError("Choisissez une date entre 2000 et 2100.")
+        return day
+
     def __init__(self, *args, territories: list[Territory], national: bool, **kwargs):
         super().__init__(*args, **kwargs)
         if national:

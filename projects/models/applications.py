@@ -106,9 +106,14 @@ OUTCOMES = [ApplicationStatus.SELECTED, ApplicationStatus.NOT_SELECTED, Applicat
 FROZEN_MESSAGE = "Le dossier a été déposé : son contenu ne peut plus être modifié."
 
 
-class ApplicationFrozen(ValidationError):
+class ApplicationFrozen(ValidationError, PermissionDenied):
+    """An edit of a submitted application (a 403 with the message when not caught)."""
+
     def __init__(self):
         super().__init__(FROZEN_MESSAGE)
+
+    def __str__(self) -> str:
+        return FROZEN_MESSAGE
 
 
 class ApplicationQuerySet(models.QuerySet):
@@ -199,20 +204,22 @@ class Application(RemembersLoadedStatus):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
-        loaded = getattr(self, "_loaded_status", None)
-        if loaded in OUTCOMES or (
-            loaded == ApplicationStatus.SUBMITTED and self.status not in OUTCOMES
-        ):
-            raise ApplicationFrozen()
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            stored = self.stored_status()
+            if stored in OUTCOMES or (
+                stored == ApplicationStatus.SUBMITTED and self.status not in OUTCOMES
+            ):
+                raise ApplicationFrozen()
+            super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("projects:application", args=[self.pk])
 
     def delete(self, *args, **kwargs):
-        if self.is_frozen:
-            raise ApplicationFrozen()
-        return super().delete(*args, **kwargs)
+        with transaction.atomic():
+            if self.stored_status() in SUBMITTED_STATUSES:
+                raise ApplicationFrozen()
+            return super().delete(*args, **kwargs)
 
     @property
     def is_frozen(self) -> bool:
@@ -287,6 +294,10 @@ class Application(RemembersLoadedStatus):
             problems = []
             cost = Decimal(data["total_cost"])
             requested = Decimal(data["requested_amount"])
+            if data.get("stage") in (*PRIVATE_STAGES, *SIDE_STAGES):
+                problems.append(
+                    f"projet à l'étape « {data['stage_label']} », qui ne peut être présenté"
+                )
             if cost <= 0:
                 problems.append("coût total non renseigné")
             if Decimal(data["funding_total"]) != cost:
@@ -470,6 +481,7 @@ def project_facts(item: ApplicationProject) -> dict:
         "summary": project.summary,
         "description": project.description,
         "axis": project.get_axis_display(),
+        "stage": project.stage,
         "stage_label": project.get_stage_display(),
         "lead_organisation": str(project.lead_organisation or ""),
         "location": ", ".join(p for p in (project.commune, str(project.epci or "")) if p),
@@ -524,14 +536,16 @@ class FrozenWithApplication(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs) -> None:
-        if self.application.is_frozen:
-            raise ApplicationFrozen()
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            if self.application.stored_status() in SUBMITTED_STATUSES:
+                raise ApplicationFrozen()
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        if self.application.is_frozen:
-            raise ApplicationFrozen()
-        return super().delete(*args, **kwargs)
+        with transaction.atomic():
+            if self.application.stored_status() in SUBMITTED_STATUSES:
+                raise ApplicationFrozen()
+            return super().delete(*args, **kwargs)
 
 
 class SectionAnswer(FrozenWithApplication):

@@ -55,6 +55,14 @@ class RemembersLoadedStatus(models.Model):
         super().refresh_from_db(*args, **kwargs)
         self._loaded_status = self.status
 
+    def stored_status(self) -> str | None:
+        """The status in the database now, read under a row lock: a write that races with a
+        validation waits for it, then sees the frozen status (call inside a transaction)."""
+        if self.pk is None:
+            return None
+        rows = type(self)._default_manager.select_for_update().filter(pk=self.pk)
+        return rows.values_list("status", flat=True).first()
+
 
 class Territory(models.Model):
     """A Territoire d'industrie: the unit that owns projects, committees and memberships."""

@@ -43,7 +43,7 @@ READ_URLS = ["/seances/{pk}/", "/seances/{pk}/ordre-du-jour.pdf", "/seances/{pk}
         ("coordinator", 200),
         ("member", 200),
         ("lead", 404),  # none of the lead's projects is on this agenda
-        ("partner", 404),  # partners read validated minutes only
+        ("partner", 200),  # seated on this COTECH: reads its meetings (else validated only)
         ("stranger", 404),
         ("admin", 200),
     ],
@@ -70,7 +70,7 @@ def test_draft_minutes_for_members_only(client_for, held_meeting):
     url = f"/seances/{held_meeting.pk}/compte-rendu.pdf"
     assert client_for("member").get(url).status_code == 200
     assert client_for("coordinator").get(url).status_code == 200
-    assert client_for("partner").get(url).status_code == 404
+    assert client_for("partner").get(url).status_code == 403  # seated, but not a member role
     assert client_for("stranger").get(url).status_code == 404
 
 
@@ -94,8 +94,7 @@ def test_only_the_coordinator_edits_the_agenda(client_for, users, meeting, eligi
         "point-duration": "5",
     }
     response = client_for(name).post(url, data)
-    assert response.status_code in (403, 404)
-    assert response.status_code == (404 if name == "partner" else 403)
+    assert response.status_code == 403
     assert not meeting.items.filter(title="Intrus").exists()
     assert client_for("stranger").post(url, data).status_code == 404
 
@@ -338,3 +337,10 @@ def test_meeting_page_query_count_is_bounded(
     client = client_for("coordinator")
     with django_assert_max_num_queries(16):
         assert client.get(f"/seances/{meeting.pk}/").status_code == 200
+
+
+def test_an_unseated_partner_reads_validated_meetings_only(client_for, users, meeting, copil):
+    from .conftest import make_meeting
+
+    other = make_meeting(copil, days=20)  # the partner does not sit on the COPIL
+    assert client_for("partner").get(f"/seances/{other.pk}/").status_code == 404
