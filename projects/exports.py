@@ -48,7 +48,7 @@ from .models import (
     Role,
     Territory,
 )
-from .reports import PortfolioProject, portfolio
+from .reports import ALL, PortfolioProject, portfolio, report_scope
 
 # --- cell values ---------------------------------------------------------------------------
 
@@ -164,12 +164,10 @@ def build_export(request: HttpRequest) -> Export | HttpResponse:
     """The portfolio the user asked for and may see, or a 400 answer for bad filters.
 
     The territory and filters are read exactly as the reports page reads them (same form), so
-    that an export shows what the page shows: the current territory (or, for national admins,
-    ?territoire=<code> or tous), projects being written only for the coordination.
+    that an export shows what the page shows: the current territory, another of the user's by
+    ?territoire=<code> (national admins: any, or tous), projects being written only for the
+    coordination.
     """
-    # Imported here: the reports page lives with the site-wide views of tdi.
-    from tdi.views import ALL, report_scope
-
     territories, form = report_scope(request)
     if form.is_bound and not form.is_valid():
         messages = []

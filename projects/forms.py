@@ -18,6 +18,7 @@ from .models import (
     Project,
     Role,
     Stage,
+    Territory,
 )
 
 
@@ -438,3 +439,65 @@ class OutcomeForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class ReportFilterForm(forms.Form):
+    """The filters shared by the dashboard, the reports page, the portfolio PDF and exports."""
+
+    territoire = forms.ChoiceField(label="Territoire", required=False)
+    axe = forms.ChoiceField(label="Axe", required=False, choices=[("", "Tous"), *Axis.choices])
+    etape = forms.ChoiceField(
+        label="Étape", required=False, choices=[("", "Toutes"), *Stage.choices]
+    )
+    epci = forms.ModelChoiceField(
+        label="Intercommunalité",
+        required=False,
+        queryset=Organisation.objects.none(),
+        empty_label="Toutes",
+    )
+    financeur = forms.ModelChoiceField(
+        label="Financeur",
+        required=False,
+        queryset=Organisation.objects.none(),
+        empty_label="Tous",
+    )
+    date = forms.DateField(
+        label="Situation au",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Saisissez une date valide (AAAA-MM-JJ)."},
+        help_text="Laissez vide pour la situation d'aujourd'hui.",
+    )
+
+    def clean_date(self):
+        day = self.cleaned_data.get("date")
+        if day and not 2000 <= day.year <= 2100:
+            raise forms.ValidationError("Choisissez une date entre 2000 et 2100.")
+        return day
+
+    def __init__(self, *args, territories: list[Territory], national: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if national:
+            self.fields["territoire"].choices = [
+                ("", "Territoire courant"),
+                ("tous", "Tous les territoires"),
+                *Territory.objects.exclude(code=None).values_list("code", "name"),
+            ]
+        else:
+            del self.fields["territoire"]
+        ids = [t.pk for t in territories]
+        self.fields["epci"].queryset = Organisation.objects.filter(
+            kind=Organisation.Kind.EPCI, located_projects__territory_id__in=ids
+        ).distinct()
+        self.fields["financeur"].queryset = Organisation.objects.filter(
+            pk__in=FundingLine.objects.filter(project__territory_id__in=ids).values("funder_id")
+        )
+
+    def portfolio_filters(self) -> dict:
+        data = self.cleaned_data if self.is_valid() else {}
+        return {
+            "axis": data.get("axe") or "",
+            "stage": data.get("etape") or "",
+            "epci": data["epci"].pk if data.get("epci") else None,
+            "funder": data["financeur"].pk if data.get("financeur") else None,
+        }

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
+from django.http import Http404
 from django.utils import timezone
 
+from .forms import ReportFilterForm
 from .models import (
     PRIVATE_STAGES,
     Axis,
@@ -25,9 +27,11 @@ from .models import (
     Project,
     Stage,
     Territory,
+    roles_of,
 )
 
 ZERO = Decimal(0)
+ALL = "tous"  # ?territoire=tous: every territory, for national admins
 
 
 @dataclass
@@ -257,3 +261,35 @@ def key_figures(rows: list[PortfolioProject]) -> dict:
         "jobs_created": tuple(jobs[IndicatorKind.JOBS_CREATED]),
         "jobs_kept": tuple(jobs[IndicatorKind.JOBS_KEPT]),
     }
+
+
+def requested_territories(request) -> tuple[list[Territory], bool]:
+    """The territories a report covers and whether it is the national one; 404 out of scope.
+
+    Without `territoire`: the current territory. With it: a territory by national code, which
+    must be one of the user's (another territory answers 404, as a missing one); national
+    admins may name any territory, or all of them with `territoire=tous`.
+    """
+    user = request.user
+    wanted = request.GET.get("territoire", "").strip()
+    if not wanted:
+        if request.territory is None:
+            raise Http404("Aucun territoire.")
+        return [request.territory], False
+    if wanted == ALL:
+        if not user.is_superuser:
+            raise Http404("Le rapport national est réservé à l'administration nationale.")
+        return list(Territory.objects.order_by("name")), True
+    territory = Territory.objects.filter(code=wanted).first()
+    if territory is None or not (user.is_superuser or territory.pk in roles_of(user)):
+        raise Http404("Territoire introuvable.")
+    return [territory], False
+
+
+def report_scope(request) -> tuple[list[Territory], ReportFilterForm]:
+    """The territories and the filter form shared by every report, page, PDF and export."""
+    territories, _national = requested_territories(request)
+    form = ReportFilterForm(
+        request.GET or None, territories=territories, national=request.user.is_superuser
+    )
+    return territories, form

@@ -32,6 +32,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from committees.models import AgendaItem, Decision, Meeting
+from projects.forms import ReportFilterForm
 from projects.models import (
     Axis,
     FundingStatus,
@@ -45,12 +46,18 @@ from projects.models import (
     Territory,
     roles_of,
 )
-from projects.reports import ZERO, PortfolioProject, _latest, end_of_day, key_figures, portfolio
+from projects.reports import (
+    ZERO,
+    PortfolioProject,
+    _latest,
+    end_of_day,
+    key_figures,
+    portfolio,
+    requested_territories,
+)
 
 from .charts import bar_chart
-from .forms import ReportFilterForm
 from .pdf import render_pdf
-from .views import ALL
 
 logger = logging.getLogger(__name__)
 
@@ -467,29 +474,6 @@ def build_portfolio(job_id: int) -> None:
 
 
 # --- the views ------------------------------------------------------------------------------
-
-
-def requested_territories(request: HttpRequest) -> tuple[list[Territory], bool]:
-    """The territories the report covers and whether it is the national one; 404 out of scope.
-
-    Without `territoire`: the current territory. With it: a territory by national code, which
-    must be one of the user's (another territory answers 404, as a missing one); national
-    admins may name any territory, or all of them with `territoire=tous`.
-    """
-    user = request.user
-    wanted = request.GET.get("territoire", "").strip()
-    if not wanted:
-        if request.territory is None:
-            raise Http404("Aucun territoire.")
-        return [request.territory], False
-    if wanted == ALL:
-        if not user.is_superuser:
-            raise Http404("Le rapport national est réservé à l'administration nationale.")
-        return list(Territory.objects.order_by("name")), True
-    territory = Territory.objects.filter(code=wanted).first()
-    if territory is None or not (user.is_superuser or territory.pk in roles_of(user)):
-        raise Http404("Territoire introuvable.")
-    return [territory], False
 
 
 def read_request(request: HttpRequest) -> tuple[list[Territory], bool, dict, date | None]:

@@ -3,40 +3,17 @@
 from __future__ import annotations
 
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from committees.models import ActionItem, Meeting
-from projects.models import Project, Reserve, Role, Territory
-from projects.reports import key_figures, portfolio
+from projects.models import Project, Reserve, Role
+from projects.reports import key_figures, portfolio, report_scope
 from projects.views import htmx_vary
 
 from .charts import bar_chart
-from .forms import ReportFilterForm
-
-ALL = "tous"
-
-
-def report_scope(request: HttpRequest) -> tuple[list[Territory], ReportFilterForm]:
-    """The territories a report covers and its filters, from the query string.
-
-    Everyone reports on their current territory; national admins may pick one or all.
-    """
-    national = request.user.is_superuser
-    if national and request.GET.get("territoire") == ALL:
-        territories = list(Territory.objects.all())
-    elif national and request.GET.get("territoire"):
-        territories = list(Territory.objects.filter(code=request.GET["territoire"]))
-        if not territories:
-            raise Http404("Territoire inconnu")
-    elif request.territory is not None:
-        territories = [request.territory]
-    else:
-        raise Http404("Aucun territoire")
-    form = ReportFilterForm(request.GET or None, territories=territories, national=national)
-    return territories, form
 
 
 def charts(figures: dict) -> dict:

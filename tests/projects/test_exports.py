@@ -280,10 +280,17 @@ def test_every_role_exports_its_territory_and_never_another(
 def test_a_territory_parameter_does_not_widen_the_scope_of_a_non_admin(
     client_for, other_territory, project
 ):
+    from projects.models import Membership, Role
+
     ProjectFactory(territory=other_territory, title="Projet de la Meuse")
     client = client_for("partner")
-    assert exported_titles(client, f"{CSV_URL}?territoire=ti-0055") == {project.title}
-    assert exported_titles(client, f"{CSV_URL}?territoire=tous") == {project.title}
+    # Another territory answers 404, as a missing one; "tous" is for national admins only.
+    assert client.get(f"{CSV_URL}?territoire=ti-0055").status_code == 404
+    assert client.get(f"{CSV_URL}?territoire=tous").status_code == 404
+    # A territory the user belongs to can be named, as on the portfolio PDF.
+    partner = Membership.objects.get(role=Role.PARTNER, territory__code="ti-0052").user
+    Membership.objects.create(user=partner, territory=other_territory, role=Role.PARTNER)
+    assert exported_titles(client, f"{CSV_URL}?territoire=ti-0055") == {"Projet de la Meuse"}
 
 
 def test_national_admin_chooses_one_territory_or_all(client_for, other_territory, project):
