@@ -1,8 +1,9 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from projects.lifecycle import FreezableAdmin
+
 from .models import (
-    IMMUTABLE_MESSAGE,
     ActionItem,
     AgendaItem,
     Attendance,
@@ -25,34 +26,8 @@ class CommitteeAdmin(SimpleHistoryAdmin):
     inlines = [CommitteeMemberInline]
 
 
-class LockedMeetingMixin:
-    """Validated minutes are read-only in the admin too (the models refuse the write anyway)."""
-
-    def meeting_of(self, obj):
-        return obj if isinstance(obj, Meeting) else getattr(obj, "meeting", None)
-
-    def has_change_permission(self, request, obj=None):
-        meeting = self.meeting_of(obj) if obj else None
-        if meeting is not None and meeting.is_locked:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        meeting = self.meeting_of(obj) if obj else None
-        if meeting is not None and meeting.is_locked:
-            return False
-        return super().has_delete_permission(request, obj)
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        obj = self.get_object(request, object_id)
-        meeting = self.meeting_of(obj) if obj else None
-        if meeting is not None and meeting.is_locked:
-            self.message_user(request, IMMUTABLE_MESSAGE, messages.WARNING)
-        return super().change_view(request, object_id, form_url, extra_context)
-
-
 @admin.register(Meeting)
-class MeetingAdmin(LockedMeetingMixin, SimpleHistoryAdmin):
+class MeetingAdmin(FreezableAdmin, SimpleHistoryAdmin):
     list_display = ["__str__", "committee", "status", "starts_at"]
     list_filter = ["committee__territory", "status"]
     # Status, validation and the archived PDF only change through the meeting's own methods.
@@ -68,7 +43,7 @@ class MeetingAdmin(LockedMeetingMixin, SimpleHistoryAdmin):
 
 
 @admin.register(AgendaItem)
-class AgendaItemAdmin(LockedMeetingMixin, SimpleHistoryAdmin):
+class AgendaItemAdmin(FreezableAdmin, SimpleHistoryAdmin):
     list_display = ["__str__", "meeting", "kind", "decision"]
     # Decisions move projects: they are recorded on the meeting page, never typed here.
     readonly_fields = ["project", "decision", "decided_at", "reserves"]
@@ -80,10 +55,10 @@ class AgendaItemAdmin(LockedMeetingMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(LockedMeetingMixin, SimpleHistoryAdmin):
+class AttendanceAdmin(FreezableAdmin, SimpleHistoryAdmin):
     list_display = ["meeting", "member", "status"]
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(LockedMeetingMixin, SimpleHistoryAdmin):
+class ActionItemAdmin(FreezableAdmin, SimpleHistoryAdmin):
     list_display = ["what", "owner", "due_on", "done_on", "meeting"]

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from tdi.pdf import render_pdf
+from tdi.pdf import official_html, render_pdf
 
 from .models import Meeting
 
@@ -49,19 +48,25 @@ def render_agenda_pdf(meeting: Meeting) -> bytes:
     return render_pdf("committees/meeting_agenda_pdf.html", meeting_context(meeting))
 
 
-def minutes_html(meeting: Meeting, *, final: bool) -> str:
-    """The minutes as HTML; with final=True, the text whose SHA-256 the validated PDF prints."""
-    context = meeting_context(meeting, final=final)
-    context["generated_at"] = meeting.validated_at if final else context["generated_at"]
-    return render_to_string("committees/meeting_minutes_pdf.html", context)
+MINUTES = "committees/meeting_minutes_pdf.html"
 
 
-def render_minutes_pdf(meeting: Meeting, *, final: bool) -> bytes:
-    """Draft minutes carry a PROJET mark; the final ones are PDF/A with the content hash."""
+def minutes_context(meeting: Meeting, *, final: bool) -> dict:
+    """Draft minutes carry a PROJET mark; the final ones are dated by their validation and print
+    the fingerprint of their content."""
     context = meeting_context(meeting, final=final, content_sha256=meeting.content_sha256)
     if final:
         context["generated_at"] = meeting.validated_at
-    return render_pdf("committees/meeting_minutes_pdf.html", context, archival=final)
+    return context
+
+
+def minutes_html(meeting: Meeting) -> str:
+    """The validated minutes as HTML: the text whose SHA-256 their PDF prints."""
+    return official_html(MINUTES, minutes_context(meeting, final=True))
+
+
+def render_minutes_pdf(meeting: Meeting, *, final: bool) -> bytes:
+    return render_pdf(MINUTES, minutes_context(meeting, final=final), archival=final)
 
 
 def invitation_ics(meeting: Meeting) -> bytes:
@@ -69,7 +74,7 @@ def invitation_ics(meeting: Meeting) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//tdi//Territoires d'industrie//FR")
     calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if meeting.status == Meeting.Status.CANCELLED else "REQUEST")
+    calendar.add("method", "CANCEL" if meeting.is_cancelled else "REQUEST")
     event = Event()
     host = settings.SITE_URL.split("://", 1)[-1]
     event.add("uid", f"seance-{meeting.pk}@{host}")
@@ -83,7 +88,7 @@ def invitation_ics(meeting: Meeting) -> bytes:
     event.add("description", f"Ordre du jour :\n{agenda}\n\n{url}")
     event.add("location", vText(meeting.place or meeting.video_link or ""))
     event.add("url", url)
-    event.add("status", "CANCELLED" if meeting.status == Meeting.Status.CANCELLED else "CONFIRMED")
+    event.add("status", "CANCELLED" if meeting.is_cancelled else "CONFIRMED")
     organizer = vCalAddress(f"mailto:{settings.DEFAULT_FROM_EMAIL.split('<')[-1].rstrip('>')}")
     organizer.params["cn"] = vText(f"Coordination {meeting.committee.territory.name}")
     event["organizer"] = organizer

@@ -1,8 +1,7 @@
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from projects.forms import localized_fields
+from projects.forms import localized_fields, territory_organisations, territory_users
 
 from .models import (
     ActionItem,
@@ -30,11 +29,8 @@ class MemberForm(forms.ModelForm):
 
     def __init__(self, *args, territory, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = (
-            get_user_model()
-            .objects.filter(memberships__territory=territory)
-            .order_by("last_name", "first_name")
-        )
+        self.fields["user"].queryset = territory_users(territory)
+        self.fields["organisation"].queryset = territory_organisations(territory)
         self.fields["user"].label_from_instance = lambda u: u.get_full_name() or u.username
         self.fields["user"].error_messages["invalid_choice"] = (
             "Ce compte n'appartient pas au territoire."
@@ -147,9 +143,7 @@ class ReserveForm(forms.Form):
 
     def __init__(self, *args, territory, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = (
-            get_user_model().objects.filter(memberships__territory=territory).order_by("last_name")
-        )
+        self.fields["owner"].queryset = territory_users(territory)
         self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
 
 

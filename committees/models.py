@@ -1,48 +1,34 @@
 """Committees (COTECH, COPIL…), their members, meetings, agendas, decisions and minutes.
 
-A decision moves a project through the project's own workflow (Project.move_to); the minutes,
-once validated, freeze the meeting, its items, decisions and attendance.
+A decision moves a project through the project's own workflow (Project.follow_committee); the
+minutes, once validated, freeze the meeting, its items, decisions, attendance and actions
+(projects.lifecycle), but for marking an action done.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from projects.access import Access, Right
+from projects.lifecycle import Freezable, Lifecycle, Step, history_stamp, save_change
 from projects.models import (
     Organisation,
     Project,
-    RemembersLoadedStatus,
     Reserve,
-    Role,
     Stage,
     Territory,
-    role_in,
-    roles_of,
+    TrackedQuerySet,
 )
 from projects.templatetags.tdi import french_date
-
-IMMUTABLE_MESSAGE = "Le compte rendu de cette séance est validé : elle ne peut plus être modifiée."
-
-
-class MeetingLocked(ValidationError, PermissionDenied):
-    """An edit of a meeting whose minutes are validated: a validation error for the code that
-    catches it, and a 403 with the French message for a request that does not."""
-
-    def __init__(self):
-        super().__init__(IMMUTABLE_MESSAGE)
-
-    def __str__(self) -> str:
-        return IMMUTABLE_MESSAGE
+from tdi.pdf import archive_pdf
 
 
 class CommitteeKind(models.TextChoices):
@@ -51,13 +37,13 @@ class CommitteeKind(models.TextChoices):
     OTHER = "other", "Autre instance"
 
 
-class CommitteeQuerySet(models.QuerySet):
-    def visible_to(self, user) -> CommitteeQuerySet:
-        if not user.is_authenticated:
+class CommitteeQuerySet(TrackedQuerySet):
+    def visible_to(self, access) -> CommitteeQuerySet:
+        """The committees of the territories the user works in, and those they sit on."""
+        access = Access.of(access)
+        if not access.is_authenticated:
             return self.none()
-        if user.is_superuser:
-            return self
-        return self.filter(territory_id__in=list(roles_of(user)))
+        return self.filter(access.q_territories() | Q(pk__in=access.seats))
 
 
 class Committee(models.Model):
@@ -110,7 +96,7 @@ class Committee(models.Model):
         }.get(self.kind)
 
     def can_manage(self, user) -> bool:
-        return role_in(user, self.territory_id) == Role.COORDINATOR
+        return Access.of(user).manages(self.territory_id)
 
 
 class MemberRole(models.TextChoices):
@@ -150,6 +136,7 @@ class CommitteeMember(models.Model):
     role = models.CharField("rôle", max_length=20, choices=MemberRole.choices)
     is_active = models.BooleanField("actif", default=True)
 
+    objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -191,32 +178,65 @@ class MeetingStatus(models.TextChoices):
     CANCELLED = "cancelled", "Annulée"
 
 
-class MeetingQuerySet(models.QuerySet):
-    def visible_to(self, user) -> MeetingQuerySet:
-        """Meetings of the user's territories that the role may read (DESIGN §8)."""
-        if not user.is_authenticated:
+M = MeetingStatus
+# The moves of a meeting (DESIGN §5), each with what its page offers.
+MEETING_STEPS: dict[tuple[str, str], Step] = {
+    (M.PREPARATION, M.CONVENED): Step(
+        "convene", "Convoquer les membres", "Envoyer la convocation à tous les membres du comité ?"
+    ),
+    (M.CONVENED, M.HELD): Step("hold", "Ouvrir la séance (présences et décisions)"),
+    (M.HELD, M.VALIDATED): Step(
+        "validate",
+        "Valider le compte rendu",
+        "Valider le compte rendu ? La séance, ses décisions et les présences ne pourront plus "
+        "être modifiées.",
+    ),
+    **{
+        (s, M.CANCELLED): Step("cancel", "Annuler la séance", motive_required=True)
+        for s in (M.PREPARATION, M.CONVENED)
+    },
+}
+
+
+class MeetingQuerySet(TrackedQuerySet):
+    def visible_to(self, access) -> MeetingQuerySet:
+        """The meetings whose agenda the user may read (DESIGN §8): every meeting of the
+        territories where the role allows it, those of the committees they sit on (they receive
+        the convocations), and those examining a project they lead."""
+        access = Access.of(access)
+        if not access.is_authenticated:
             return self.none()
-        if user.is_superuser:
-            return self
-        roles = roles_of(user)
-        full = [t for t, r in roles.items() if r in (Role.COORDINATOR, Role.MEMBER)]
-        leads = [t for t, r in roles.items() if r == Role.LEAD]
-        partners = [t for t, r in roles.items() if r == Role.PARTNER]
-        own_items = AgendaItem.objects.filter(project__lead_users=user).values("meeting_id")
-        # Whoever sits on a committee reads its meetings (they receive the convocations).
-        seated = CommitteeMember.objects.filter(user=user, is_active=True).values("committee_id")
+        own_items = AgendaItem.objects.filter(project_id__in=access.led).values("meeting_id")
         return self.filter(
-            Q(committee__territory_id__in=list(roles), committee_id__in=seated)
-            | Q(committee__territory_id__in=full)
-            | Q(committee__territory_id__in=leads, pk__in=own_items)
-            | Q(committee__territory_id__in=partners, status=MeetingStatus.VALIDATED)
+            access.q(Right.MEETINGS, "committee__territory_id")
+            | Q(committee_id__in=access.seats)
+            | Q(pk__in=own_items)
+        )
+
+    def debates_readable_by(self, access) -> MeetingQuerySet:
+        """The meetings whose debates and decisions the user reads as a whole (the filter of
+        Access.reads_debates): before validation the coordination and the seat-holders, once
+        validated whoever reads the minutes."""
+        access = Access.of(access)
+        if not access.is_authenticated:
+            return self.none()
+        return self.filter(
+            access.q(Right.DEBATES, "committee__territory_id")
+            | Q(committee_id__in=access.seats)
+            | (
+                Q(status=MeetingStatus.VALIDATED)
+                & access.q(Right.MINUTES, "committee__territory_id")
+            )
         )
 
 
-class Meeting(RemembersLoadedStatus):
+class Meeting(Lifecycle):
     """A meeting (séance) of a committee, from its agenda to its validated minutes."""
 
     Status = MeetingStatus
+    TRANSITIONS = MEETING_STEPS
+    FROZEN_IN = frozenset({MeetingStatus.VALIDATED})
+    FROZEN_MESSAGE = "Le compte rendu de cette séance est validé : elle ne peut plus être modifiée."
 
     committee = models.ForeignKey(
         Committee, on_delete=models.PROTECT, related_name="meetings", verbose_name="comité"
@@ -262,22 +282,13 @@ class Meeting(RemembersLoadedStatus):
         return self.title
 
     def save(self, *args, **kwargs) -> None:
-        with transaction.atomic():
-            if self.stored_status() == MeetingStatus.VALIDATED:
-                raise MeetingLocked()
-            if not self.number:
-                last = Meeting.objects.filter(committee=self.committee).aggregate(n=Max("number"))
-                self.number = (last["n"] or 0) + 1
-            super().save(*args, **kwargs)
+        if not self.number:
+            last = Meeting.objects.filter(committee=self.committee).aggregate(n=Max("number"))
+            self.number = (last["n"] or 0) + 1
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("committees:meeting", args=[self.pk])
-
-    def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            if self.stored_status() == MeetingStatus.VALIDATED:
-                raise MeetingLocked()
-            return super().delete(*args, **kwargs)
 
     @property
     def title(self) -> str:
@@ -286,12 +297,32 @@ class Meeting(RemembersLoadedStatus):
         )
 
     @property
-    def is_locked(self) -> bool:
-        return getattr(self, "_loaded_status", self.status) == MeetingStatus.VALIDATED
+    def is_locked(self) -> bool:  # the minutes are validated
+        return self.is_frozen
+
+    @property
+    def is_held(self) -> bool:  # open: attendance and decisions are being recorded
+        return self.status == MeetingStatus.HELD
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == MeetingStatus.CANCELLED
+
+    @property
+    def has_draft_minutes(self) -> bool:
+        """Held, minutes not yet validated: a draft (PROJET) can be read."""
+        return self.status == MeetingStatus.HELD
 
     @property
     def agenda_is_open(self) -> bool:
         return self.status in (MeetingStatus.PREPARATION, MeetingStatus.CONVENED)
+
+    def check_agenda_edit(self, by) -> None:
+        self.check_manage(by)
+        if not self.agenda_is_open:
+            raise ValidationError(
+                "L'ordre du jour ne se modifie que sur une séance en préparation ou convoquée."
+            )
 
     @property
     def total_duration(self) -> int:
@@ -305,15 +336,9 @@ class Meeting(RemembersLoadedStatus):
         return self.committee.can_manage(user)
 
     def check_manage(self, user) -> None:
-        if self.is_locked:
-            raise MeetingLocked()
+        self.refuse_if_frozen()
         if not self.can_manage(user):
             raise PermissionDenied("Seule la coordination du territoire peut gérer cette séance.")
-
-    def check_status(self, *statuses: str, action: str) -> None:
-        if self.status not in statuses:
-            labels = " ou ".join(f"« {MeetingStatus(s).label} »" for s in statuses)
-            raise ValidationError(f"{action} n'est possible que pour une séance {labels}.")
 
     # --- agenda -----------------------------------------------------------------------
 
@@ -331,12 +356,11 @@ class Meeting(RemembersLoadedStatus):
     def _next_order(self) -> int:
         return (self.items.aggregate(n=Max("order"))["n"] or 0) + 1
 
-    def add_project(self, project: Project, *, by, rapporteur: str = "", duration: int = 15):
+    def add_project(
+        self, project: Project, *, by, rapporteur: str = "", duration: int = 15, at=None
+    ) -> AgendaItem:
         """Put a project on the agenda: it moves to the examination stage at once."""
-        self.check_manage(by)
-        self.check_status(
-            MeetingStatus.PREPARATION, MeetingStatus.CONVENED, action="Modifier l'ordre du jour"
-        )
+        self.check_agenda_edit(by)
         if not self.committee.examination:
             raise ValidationError("Cette instance n'examine pas de projets.")
         waiting, on_agenda = self.committee.examination
@@ -358,23 +382,16 @@ class Meeting(RemembersLoadedStatus):
                 rapporteur=rapporteur,
                 duration=duration,
             )
-            item._history_user = by
-            item._change_reason = "Inscription à l'ordre du jour"
-            item.save()
-            project.move_to(
-                on_agenda,
-                by=by,
-                automatic=True,
-                reason=f"Inscrit à l'ordre du jour du {self.title}",
-            )
+            save_change(item, by=by, reason="Inscription à l'ordre du jour", at=at)
+            reason = f"Inscrit à l'ordre du jour du {self.title}"
+            project.follow_committee(on_agenda, by=by, cause=item, reason=reason, at=at)
             self._agenda_changed(by, f"ajout du projet « {project.title} »")
         return item
 
-    def add_item(self, *, kind: str, title: str, by, rapporteur: str = "", duration: int = 10):
-        self.check_manage(by)
-        self.check_status(
-            MeetingStatus.PREPARATION, MeetingStatus.CONVENED, action="Modifier l'ordre du jour"
-        )
+    def add_item(
+        self, *, kind: str, title: str, by, rapporteur: str = "", duration: int = 10, at=None
+    ) -> AgendaItem:
+        self.check_agenda_edit(by)
         if kind == AgendaItem.Kind.PROJECT or kind not in AgendaItem.Kind.values:
             raise ValidationError("Type de point invalide.")
         with transaction.atomic():
@@ -386,39 +403,26 @@ class Meeting(RemembersLoadedStatus):
                 rapporteur=rapporteur,
                 duration=duration,
             )
-            item._history_user = by
-            item._change_reason = "Inscription à l'ordre du jour"
-            item.save()
+            save_change(item, by=by, reason="Inscription à l'ordre du jour", at=at)
             self._agenda_changed(by, f"ajout du point « {title} »")
         return item
 
-    def remove_item(self, item: AgendaItem, *, by) -> None:
+    def remove_item(self, item: AgendaItem, *, by, at=None) -> None:
         """Take an item off the agenda; a project goes back to the stage it waited in."""
-        self.check_manage(by)
-        self.check_status(
-            MeetingStatus.PREPARATION, MeetingStatus.CONVENED, action="Modifier l'ordre du jour"
-        )
+        self.check_agenda_edit(by)
         with transaction.atomic():
             if item.project_id:
                 waiting, _ = self.committee.examination
-                item.project.move_to(
-                    waiting,
-                    by=by,
-                    automatic=True,
-                    reason=f"Retiré de l'ordre du jour du {self.title}",
-                )
-            item._history_user = by
-            item._change_reason = "Retrait de l'ordre du jour"
-            item.delete()
-            self._renumber(by)
+                reason = f"Retiré de l'ordre du jour du {self.title}"
+                item.project.follow_committee(waiting, by=by, cause=item, reason=reason, at=at)
+            with history_stamp(item, by=by, reason="Retrait de l'ordre du jour", at=at):
+                item.delete()
+            self._renumber(by, at=at)
             self._agenda_changed(by, f"retrait du point « {item.title} »")
 
-    def move_item(self, item: AgendaItem, offset: int, *, by) -> None:
+    def move_item(self, item: AgendaItem, offset: int, *, by, at=None) -> None:
         """Move an item up (-1) or down (+1) in the agenda."""
-        self.check_manage(by)
-        self.check_status(
-            MeetingStatus.PREPARATION, MeetingStatus.CONVENED, action="Modifier l'ordre du jour"
-        )
+        self.check_agenda_edit(by)
         items = list(self.items.order_by("order", "pk"))
         index = next(i for i, other in enumerate(items) if other.pk == item.pk)
         target = index + offset
@@ -426,17 +430,15 @@ class Meeting(RemembersLoadedStatus):
             return
         items[index], items[target] = items[target], items[index]
         with transaction.atomic():
-            self._renumber(by, items)
+            self._renumber(by, items, at=at)
             self._agenda_changed(by, f"nouvel ordre de passage pour « {item.title} »")
 
-    def _renumber(self, by, items: list[AgendaItem] | None = None) -> None:
+    def _renumber(self, by, items: list[AgendaItem] | None = None, *, at=None) -> None:
         items = items if items is not None else list(self.items.order_by("order", "pk"))
         for position, other in enumerate(items, 1):
             if other.order != position:
                 other.order = position
-                other._history_user = by
-                other._change_reason = "Ordre du jour réordonné"
-                other.save()
+                save_change(other, by=by, reason="Ordre du jour réordonné", at=at)
 
     def _agenda_changed(self, by, what: str) -> None:
         """After the convocation, members are told of every agenda change."""
@@ -445,59 +447,43 @@ class Meeting(RemembersLoadedStatus):
 
             transaction.on_commit(lambda: send_agenda_change(self, what))
 
-    # --- lifecycle --------------------------------------------------------------------
+    # --- lifecycle (MEETING_STEPS) ------------------------------------------------------
 
-    def _set_status(self, status: str, *, by, reason: str, **fields) -> None:
-        for name, value in fields.items():
-            setattr(self, name, value)
-        self.status = status
-        self._history_user = by
-        self._change_reason = reason
-        self.save()
-
-    def convene(self, *, by) -> int:
+    def convene(self, *, by, at=None) -> int:
         """Send the convocation (agenda PDF and .ics) to every member; returns the e-mails sent."""
         self.check_manage(by)
-        self.check_status(MeetingStatus.PREPARATION, action="La convocation")
         if not self.items.exists():
             raise ValidationError("L'ordre du jour est vide : ajoutez au moins un point.")
         from .notifications import send_convocation
 
-        with transaction.atomic():
-            self._set_status(
-                MeetingStatus.CONVENED,
-                by=by,
-                reason="Convocation envoyée",
-                convened_at=timezone.now(),
-            )
+        at = at or timezone.now()
+        self.transition_to(
+            MeetingStatus.CONVENED, by=by, reason="Convocation envoyée", at=at, convened_at=at
+        )
         return send_convocation(self)
 
-    def hold(self, *, by) -> None:
+    def hold(self, *, by, at=None) -> None:
         self.check_manage(by)
-        self.check_status(MeetingStatus.CONVENED, action="Ouvrir la séance")
-        self._set_status(MeetingStatus.HELD, by=by, reason="Séance tenue")
+        self.transition_to(MeetingStatus.HELD, by=by, reason="Séance tenue", at=at)
 
-    def cancel(self, *, by, reason: str) -> None:
+    def cancel(self, *, by, reason: str, at=None) -> None:
         """Cancel the meeting: every project on its agenda goes back to the stage it waited in."""
         self.check_manage(by)
-        self.check_status(MeetingStatus.PREPARATION, MeetingStatus.CONVENED, action="L'annulation")
         reason = (reason or "").strip()
         if not reason:
             raise ValidationError("Le motif d'annulation est obligatoire.")
         with transaction.atomic():
+            self.locked_for(MeetingStatus.CANCELLED)
             if self.committee.examination:
                 waiting, _ = self.committee.examination
+                why = f"Annulation du {self.title} : {reason}"
                 for item in self.items.filter(project__isnull=False).select_related("project"):
-                    item.project.move_to(
-                        waiting,
-                        by=by,
-                        automatic=True,
-                        reason=f"Annulation du {self.title} : {reason}",
-                    )
-            self._set_status(
+                    item.project.follow_committee(waiting, by=by, cause=self, reason=why, at=at)
+            self.transition_to(
                 MeetingStatus.CANCELLED,
                 by=by,
                 reason=f"Séance annulée : {reason}",
+                at=at,
                 cancel_reason=reason,
             )
         if self.convened_at:
@@ -514,32 +500,28 @@ class Meeting(RemembersLoadedStatus):
             problems.append("Décision manquante pour : " + ", ".join(pending) + ".")
         return problems
 
-    def validate_minutes(self, *, by) -> None:
+    def validate_minutes(self, *, by, at=None) -> None:
         """Validate the minutes: render the PDF once (PDF/A), store it with its SHA-256, freeze."""
-        self.check_manage(by)
-        self.check_status(MeetingStatus.HELD, action="La validation du compte rendu")
-        if problems := self.validation_problems():
-            raise ValidationError(problems)
-        from .documents import minutes_html, render_minutes_pdf
+        from .documents import MINUTES, minutes_context
 
+        self.check_manage(by)
+        at = at or timezone.now()
         with transaction.atomic():
-            locked = Meeting.objects.select_for_update().get(pk=self.pk)
-            if locked.status != MeetingStatus.HELD:
-                raise ValidationError("Le compte rendu a déjà été validé.")
-            self.validated_at = timezone.now()
-            self.validated_by = by
-            # The content hash is computed on the final HTML before it carries the hash itself,
-            # so that anyone can render it again and compare; the PDF's own hash is stored too.
-            html = minutes_html(self, final=True)
-            self.content_sha256 = hashlib.sha256(html.encode()).hexdigest()
-            pdf = render_minutes_pdf(self, final=True)
-            self.minutes_sha256 = hashlib.sha256(pdf).hexdigest()
-            self.minutes_pdf.save(
-                f"compte-rendu-{self.pk}-{self.minutes_sha256[:12]}.pdf",
-                ContentFile(pdf),
-                save=False,
-            )
-            self._set_status(MeetingStatus.VALIDATED, by=by, reason="Compte rendu validé")
+            draft = self.locked_for(MeetingStatus.VALIDATED)
+            if problems := draft.validation_problems():
+                raise ValidationError(problems)
+            draft.validated_at, draft.validated_by = at, by  # printed in the minutes
+            context, name = minutes_context(draft, final=True), f"compte-rendu-{self.pk}"
+            with archive_pdf(draft, "minutes", MINUTES, context, name=name) as archived:
+                self.transition_to(
+                    MeetingStatus.VALIDATED,
+                    by=by,
+                    reason="Compte rendu validé",
+                    at=at,
+                    validated_at=at,
+                    validated_by=by,
+                    **archived,
+                )
 
     # --- attendance and actions -------------------------------------------------------
 
@@ -606,11 +588,12 @@ MOTIVE_OPTIONAL = {Decision.FAVORABLE, Decision.VALIDATED, Decision.NOTED}
 WITH_RESERVES = {Decision.FAVORABLE_RESERVES, Decision.VALIDATED_CONDITIONS}
 
 
-class AgendaItem(models.Model):
+class AgendaItem(Freezable):
     """A point of a meeting's agenda: a project examination or a free item, with its decision."""
 
     Kind = ItemKind
     Decision = Decision
+    frozen_with = "meeting"
 
     meeting = models.ForeignKey(
         Meeting, on_delete=models.CASCADE, related_name="items", verbose_name="séance"
@@ -641,6 +624,7 @@ class AgendaItem(models.Model):
         Reserve, blank=True, related_name="agenda_items", verbose_name="réserves créées"
     )
 
+    objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -662,18 +646,6 @@ class AgendaItem(models.Model):
     def __str__(self) -> str:
         return f"{self.order}. {self.title}"
 
-    def save(self, *args, **kwargs) -> None:
-        with transaction.atomic():
-            if self.meeting.stored_status() == MeetingStatus.VALIDATED:
-                raise MeetingLocked()
-            super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            if self.meeting.stored_status() == MeetingStatus.VALIDATED:
-                raise MeetingLocked()
-            return super().delete(*args, **kwargs)
-
     def decision_choices(self) -> list[tuple[str, str]]:
         """The decisions this item may receive, given its kind and the committee's."""
         if not self.project_id:
@@ -689,15 +661,18 @@ class AgendaItem(models.Model):
         motive: str = "",
         votes: tuple[int | None, int | None, int | None] = (None, None, None),
         reserves: list[dict] | None = None,
+        at=None,
     ) -> None:
         """Record (or amend) the decision on this item and move the project at once.
 
         An amendment first takes the project back to its examination stage, then applies the
-        new outcome: both moves are in the history, with the meeting as the reason.
+        new outcome: both moves are in the history, with the meeting as the reason and the item
+        as the cause. A reserve's origin leaves out the motive (confidential until validation).
         """
         meeting = self.meeting
         meeting.check_manage(by)
-        meeting.check_status(MeetingStatus.HELD, action="L'enregistrement d'une décision")
+        if not meeting.is_held:
+            raise ValidationError("Les décisions s'enregistrent une fois la séance ouverte.")
         motive = (motive or "").strip()
         reserves = [r for r in (reserves or []) if (r.get("text") or "").strip()]
         if decision not in dict(self.decision_choices()):
@@ -707,30 +682,27 @@ class AgendaItem(models.Model):
         if decision in WITH_RESERVES and not reserves and not self._kept_reserves(decision):
             raise ValidationError("Indiquez au moins une réserve ou condition.")
         label = Decision(decision).label
-        reason = f"{meeting.title} — {label}" + (f" : {motive}" if motive else "")
+        origin = f"{meeting.title} — {label}"
+        reason = origin + (f" : {motive}" if motive else "")
+        at = at or timezone.now()
         with transaction.atomic():
             # Lock the item: a concurrent decision waits, then sees this one and amends it.
             previous = AgendaItem.objects.select_for_update().get(pk=self.pk).decision
             if self.project_id:
-                self._move_project(previous, decision, by=by, reason=reason)
+                self._move_project(previous, decision, by=by, reason=reason, at=at)
                 if previous != decision or reserves:
-                    self._replace_reserves(decision, reserves, by=by, origin=reason)
+                    self._replace_reserves(decision, reserves, by=by, origin=origin, at=at)
             self.decision = decision
             self.motive = motive
             self.votes_for, self.votes_against, self.votes_abstain = votes
-            self.decided_at = timezone.now()
-            self._history_user = by
-            self._change_reason = (
-                f"Décision amendée : {Decision(previous).label} → {label}"
-                if previous
-                else "Décision enregistrée"
-            )
-            self.save()
+            self.decided_at = at
+            change = f"Décision amendée : {Decision(previous).label} → {label}" if previous else ""
+            save_change(self, by=by, reason=change or "Décision enregistrée", at=at)
 
     def _kept_reserves(self, decision: str) -> bool:
         return self.decision == decision and self.reserves.exists()
 
-    def _move_project(self, previous: str, decision: str, *, by, reason: str) -> None:
+    def _move_project(self, previous: str, decision: str, *, by, reason: str, at) -> None:
         outcomes = OUTCOMES[self.meeting.committee.kind]
         _waiting, examining = self.meeting.committee.examination
         project = Project.objects.select_for_update().get(pk=self.project_id)
@@ -743,17 +715,16 @@ class AgendaItem(models.Model):
                 )
             if outcomes[previous] == outcomes[decision]:
                 return
-            project.move_to(
-                examining, by=by, automatic=True, reason=f"Amendement de la décision — {reason}"
-            )
-        project.move_to(outcomes[decision], by=by, automatic=True, reason=reason)
+            amended = f"Amendement de la décision — {reason}"
+            project.follow_committee(examining, by=by, cause=self, reason=amended, at=at)
+        project.follow_committee(outcomes[decision], by=by, cause=self, reason=reason, at=at)
 
-    def _replace_reserves(self, decision: str, reserves: list[dict], *, by, origin: str) -> None:
+    def _replace_reserves(self, decision: str, reserves: list[dict], *, by, origin: str, at):
         for old in self.reserves.all():
             if not old.is_lifted:
-                old._history_user = by
-                old._change_reason = "Réserve annulée par l'amendement de la décision"
-                old.delete()
+                reason = "Réserve annulée par l'amendement de la décision"
+                with history_stamp(old, by=by, reason=reason, at=at):
+                    old.delete()
         if decision not in WITH_RESERVES:
             return
         for data in reserves:
@@ -763,10 +734,9 @@ class AgendaItem(models.Model):
                 owner=data.get("owner"),
                 due_on=data.get("due_on"),
                 origin=origin[:300],
+                created_at=at,
             )
-            reserve._history_user = by
-            reserve._change_reason = origin[:100]
-            reserve.save()
+            save_change(reserve, by=by, reason=origin[:100], at=at)
             self.reserves.add(reserve)
 
 
@@ -777,10 +747,11 @@ class AttendanceStatus(models.TextChoices):
     REPRESENTED = "represented", "Représenté·e"
 
 
-class Attendance(models.Model):
+class Attendance(Freezable):
     """Whether a member attended a meeting."""
 
     Status = AttendanceStatus
+    frozen_with = "meeting"
 
     meeting = models.ForeignKey(
         Meeting, on_delete=models.CASCADE, related_name="attendances", verbose_name="séance"
@@ -791,6 +762,7 @@ class Attendance(models.Model):
     status = models.CharField("présence", max_length=20, choices=AttendanceStatus.choices)
     represented_by = models.CharField("représenté·e par", max_length=200, blank=True)
 
+    objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -805,25 +777,16 @@ class Attendance(models.Model):
     def __str__(self) -> str:
         return f"{self.member} — {self.get_status_display()}"
 
-    def save(self, *args, **kwargs) -> None:
-        with transaction.atomic():
-            if self.meeting.stored_status() == MeetingStatus.VALIDATED:
-                raise MeetingLocked()
-            super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            if self.meeting.stored_status() == MeetingStatus.VALIDATED:
-                raise MeetingLocked()
-            return super().delete(*args, **kwargs)
-
     def clean(self) -> None:
         if self.status == AttendanceStatus.REPRESENTED and not self.represented_by.strip():
             raise ValidationError({"represented_by": "Indiquez qui représente ce membre."})
 
 
-class ActionItem(models.Model):
+class ActionItem(Freezable):
     """A follow-up action decided in a meeting (relevé de décisions), carried over until done."""
+
+    frozen_with = "meeting"
+    frozen_except = ("done_on",)  # the follow-up goes on after the minutes are validated
 
     meeting = models.ForeignKey(
         Meeting, on_delete=models.CASCADE, related_name="actions", verbose_name="séance"
@@ -841,6 +804,7 @@ class ActionItem(models.Model):
     due_on = models.DateField("échéance", null=True, blank=True)
     done_on = models.DateField("réalisée le", null=True, blank=True)
 
+    objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

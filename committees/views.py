@@ -1,5 +1,3 @@
-import hashlib
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -7,10 +5,12 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from projects.models import Role, role_in
+from projects.access import Right
 from projects.views import htmx_vary, posted_id, redirect_after_post
+from tdi.pdf import archived_pdf_response, pdf_response
 
 from .documents import invitation_ics, render_agenda_pdf, render_minutes_pdf
 from .forms import (
@@ -28,7 +28,6 @@ from .forms import (
     ReserveFormSet,
 )
 from .models import (
-    IMMUTABLE_MESSAGE,
     ActionItem,
     Attendance,
     Committee,
@@ -49,11 +48,11 @@ def committee_list(request: HttpRequest) -> HttpResponse:
     if request.territory is None:
         raise Http404("Aucun territoire")
     committees = (
-        Committee.objects.visible_to(request.user)
+        Committee.objects.visible_to(request.access)
         .filter(territory=request.territory)
         .annotate(member_count=Count("members", filter=Q(members__is_active=True)))
     )
-    can_manage = request.role == Role.COORDINATOR
+    can_manage = request.access.manages(request.territory.pk)
     form = CommitteeForm(request.POST or None)
     if request.method == "POST":
         if not can_manage:
@@ -66,7 +65,7 @@ def committee_list(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Le comité « {committee} » a été créé.")
             return redirect(committee)
     upcoming = (
-        Meeting.objects.visible_to(request.user)
+        Meeting.objects.visible_to(request.access)
         .filter(committee__territory=request.territory, starts_at__gte=timezone.now())
         .exclude(status=Meeting.Status.CANCELLED)
         .select_related("committee")
@@ -81,7 +80,7 @@ def committee_list(request: HttpRequest) -> HttpResponse:
 
 def get_committee(request: HttpRequest, pk: int) -> Committee:
     return get_object_or_404(
-        Committee.objects.visible_to(request.user).select_related("territory"), pk=pk
+        Committee.objects.visible_to(request.access).select_related("territory"), pk=pk
     )
 
 
@@ -115,7 +114,7 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
     members = committee.members.select_related("user", "organisation").order_by(
         "-is_active", "role"
     )
-    meetings = Meeting.objects.visible_to(request.user).filter(committee=committee)
+    meetings = Meeting.objects.visible_to(request.access).filter(committee=committee)
     return render(
         request,
         "committees/committee_detail.html",
@@ -155,7 +154,7 @@ def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
 
 def get_meeting(request: HttpRequest, pk: int) -> Meeting:
     """The meeting if the user may read it; otherwise 404, as for a missing id."""
-    queryset = Meeting.objects.visible_to(request.user).select_related(
+    queryset = Meeting.objects.visible_to(request.access).select_related(
         "committee", "committee__territory", "validated_by"
     )
     return get_object_or_404(queryset, pk=pk)
@@ -163,8 +162,7 @@ def get_meeting(request: HttpRequest, pk: int) -> Meeting:
 
 def get_managed_meeting(request: HttpRequest, pk: int) -> Meeting:
     meeting = get_meeting(request, pk)
-    if meeting.is_locked:
-        raise PermissionDenied(IMMUTABLE_MESSAGE)
+    meeting.refuse_if_frozen()
     if not meeting.can_manage(request.user):
         raise PermissionDenied("Seule la coordination du territoire peut gérer cette séance.")
     return meeting
@@ -177,8 +175,13 @@ def meeting_context(request: HttpRequest, meeting: Meeting, **overrides) -> dict
             "reserves__owner", Prefetch("actions", ActionItem.objects.order_by("pk"))
         )
     )
+    access = request.access
+    for item in items:
+        # Decisions, motives and reserves of an item, for whoever may read them (DESIGN §8).
+        item.decision_visible = access.reads_decision(item, meeting)
+    reads_debates = access.reads_debates(meeting)
     territory = meeting.committee.territory
-    held = meeting.status == Meeting.Status.HELD and can_manage
+    held = meeting.is_held and can_manage
     decision_forms = {}
     if held:
         for item in items:
@@ -207,7 +210,6 @@ def meeting_context(request: HttpRequest, meeting: Meeting, **overrides) -> dict
     else:
         # Afterwards, what was recorded: later changes to the committee do not rewrite it.
         attendance_rows = [(a.member, a, None) for a in attendances]
-    role = role_in(request.user, territory.pk)
     context = {
         "meeting": meeting,
         "committee": meeting.committee,
@@ -229,8 +231,9 @@ def meeting_context(request: HttpRequest, meeting: Meeting, **overrides) -> dict
         "carried_over": list(meeting.carried_over_actions()),
         "cancel_form": CancelForm(),
         "validation_problems": meeting.validation_problems() if held else [],
-        "can_read_minutes": meeting.status == Meeting.Status.VALIDATED
-        or (meeting.status == Meeting.Status.HELD and role in (Role.COORDINATOR, Role.MEMBER)),
+        "reads_debates": reads_debates,
+        "own_decisions": any(item.decision_visible for item in items),
+        "reads_minutes_pdf": access.reads_minutes_pdf(meeting),
     }
     context.update(overrides)
     return context
@@ -283,11 +286,7 @@ def meeting_agenda(request: HttpRequest, pk: int) -> HttpResponse:
             elif action in ("update", "up", "down", "remove"):
                 item = get_object_or_404(meeting.items, pk=posted_id(request, "item"))
                 if action == "update":
-                    meeting.check_status(
-                        Meeting.Status.PREPARATION,
-                        Meeting.Status.CONVENED,
-                        action="Modifier l'ordre du jour",
-                    )
+                    meeting.check_agenda_edit(request.user)
                     form = ItemUpdateForm(request.POST, instance=item, prefix=f"edit-{item.pk}")
                     if form.is_valid():
                         item = form.save(commit=False)
@@ -392,7 +391,7 @@ def item_decision(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
 @require_POST
 def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_managed_meeting(request, pk)
-    if meeting.status != Meeting.Status.HELD:
+    if not meeting.is_held:
         messages.error(request, "Les présences se saisissent une fois la séance ouverte.")
         return redirect_after_post(request, meeting.get_absolute_url())
     members = meeting.committee.members.filter(is_active=True)
@@ -457,11 +456,10 @@ def meeting_actions(request: HttpRequest, pk: int) -> HttpResponse:
         )
         action.done_on = timezone.localdate()
         action._change_reason = "Action réalisée"
-        action.save()
+        action.save(update_fields=["done_on"])  # the one field a validated meeting leaves open
     else:
-        if meeting.is_locked:
-            raise PermissionDenied(IMMUTABLE_MESSAGE)
-        if meeting.status == Meeting.Status.CANCELLED:
+        meeting.refuse_if_frozen()
+        if meeting.is_cancelled:
             raise PermissionDenied("Cette séance est annulée.")
         form = ActionForm(request.POST, prefix="action")
         if form.is_valid():
@@ -483,12 +481,6 @@ def meeting_actions(request: HttpRequest, pk: int) -> HttpResponse:
 # --- documents -------------------------------------------------------------------------
 
 
-def pdf_response(content: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
-
-
 @require_GET
 def meeting_agenda_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_meeting(request, pk)
@@ -501,17 +493,14 @@ def meeting_minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """Draft minutes (PROJET mark) for the coordination and members; the archived PDF once validated."""
     meeting = get_meeting(request, pk)
     name = f"compte-rendu-{meeting.committee.short_name.lower()}-{meeting.number}.pdf"
-    if meeting.status == Meeting.Status.VALIDATED:
-        with meeting.minutes_pdf.open("rb") as handle:
-            content = handle.read()
-        if hashlib.sha256(content).hexdigest() != meeting.minutes_sha256:
-            raise RuntimeError("Le PDF archivé ne correspond plus à son empreinte.")
-        response = pdf_response(content, name)
-        response["X-Content-SHA256"] = meeting.minutes_sha256
-        return response
-    role = role_in(request.user, meeting.committee.territory_id)
-    if meeting.status != Meeting.Status.HELD or role not in (Role.COORDINATOR, Role.MEMBER):
-        raise PermissionDenied("Le compte rendu n'est pas encore disponible.")
+    if not request.access.reads_minutes_pdf(meeting):
+        raise PermissionDenied(
+            request.access.why_not(Right.MINUTES)
+            if meeting.is_locked
+            else "Le compte rendu n'est pas encore disponible."
+        )
+    if meeting.is_locked:
+        return archived_pdf_response(meeting.minutes_pdf, meeting.minutes_sha256, name)
     return pdf_response(render_minutes_pdf(meeting, final=False), f"projet-{name}")
 
 
@@ -519,7 +508,7 @@ def meeting_minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_invitation_ics(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_meeting(request, pk)
     response = HttpResponse(invitation_ics(meeting), content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="seance-{meeting.pk}.ics"'
+    response["Content-Disposition"] = content_disposition_header(True, f"seance-{meeting.pk}.ics")
     return response
 
 

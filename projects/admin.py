@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from .lifecycle import FreezableAdmin
 from .models import (
     Application,
     Call,
@@ -10,6 +11,7 @@ from .models import (
     Indicator,
     Membership,
     Milestone,
+    NationalMembership,
     Organisation,
     Project,
     Territory,
@@ -20,7 +22,7 @@ from .models import (
 class TerritoryAdmin(SimpleHistoryAdmin):
     list_display = ["name", "code", "region", "prefix"]
     search_fields = ["name", "code"]
-    filter_horizontal = ["intercommunalities"]
+    filter_horizontal = ["intercommunalities", "organisations"]
 
 
 @admin.register(Organisation)
@@ -34,6 +36,13 @@ class OrganisationAdmin(SimpleHistoryAdmin):
 class MembershipAdmin(SimpleHistoryAdmin):
     list_display = ["user", "territory", "role", "organisation"]
     list_filter = ["territory", "role"]
+    autocomplete_fields = ["organisation"]
+
+
+@admin.register(NationalMembership)
+class NationalMembershipAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "role", "organisation"]
+    list_filter = ["role"]
     autocomplete_fields = ["organisation"]
 
 
@@ -89,7 +98,7 @@ class CallAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Application)
-class ApplicationAdmin(SimpleHistoryAdmin):
+class ApplicationAdmin(FreezableAdmin, SimpleHistoryAdmin):
     list_display = ["title", "call", "territory", "status", "submitted_at"]
     list_filter = ["territory", "status", "call"]
     # Status, submission and the archived dossier only change through the application's methods.
@@ -101,13 +110,3 @@ class ApplicationAdmin(SimpleHistoryAdmin):
         "dossier_sha256",
         "content_sha256",
     ]
-
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.is_frozen:
-            return False  # a submitted dossier is immutable (the model refuses it too)
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_frozen:
-            return False
-        return super().has_delete_permission(request, obj)

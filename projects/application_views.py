@@ -1,14 +1,14 @@
 """Applications to calls (candidatures): assemble, check, submit, download the dossier."""
 
-import hashlib
-
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tdi.pdf import archived_pdf_response, pdf_response
 
 from .dossier import render_dossier_pdf
 from .forms import (
@@ -18,7 +18,7 @@ from .forms import (
     OutcomeForm,
     SectionAnswerForm,
 )
-from .models import FROZEN_MESSAGE, Application, Call, Role, SectionAnswer
+from .models import Application, Call, SectionAnswer
 from .views import forbid_unless, posted_id, redirect_after_post
 
 
@@ -27,13 +27,13 @@ def application_list(request: HttpRequest) -> HttpResponse:
     if request.territory is None:
         raise Http404("Aucun territoire")
     applications = (
-        Application.objects.visible_to(request.user)
+        Application.objects.visible_to(request.access)
         .filter(territory=request.territory)
         .select_related("call", "applicant")
         .annotate(project_count=Count("items"))
     )
-    can_manage = request.role == Role.COORDINATOR
-    form = ApplicationForm(request.POST or None)
+    can_manage = request.access.manages(request.territory.pk)
+    form = ApplicationForm(request.POST or None, territory=request.territory)
     if request.method == "POST":
         forbid_unless(can_manage, "Seule la coordination peut créer une candidature.")
         if form.is_valid():
@@ -57,7 +57,7 @@ def application_list(request: HttpRequest) -> HttpResponse:
 
 def get_application(request: HttpRequest, pk: int) -> Application:
     """The application if the user may read it; otherwise 404, as for a missing id."""
-    queryset = Application.objects.visible_to(request.user).select_related(
+    queryset = Application.objects.visible_to(request.access).select_related(
         "call", "territory", "applicant", "submitted_by"
     )
     return get_object_or_404(queryset, pk=pk)
@@ -65,8 +65,7 @@ def get_application(request: HttpRequest, pk: int) -> Application:
 
 def get_managed_application(request: HttpRequest, pk: int) -> Application:
     application = get_application(request, pk)
-    if application.is_frozen:
-        raise PermissionDenied(FROZEN_MESSAGE)
+    application.refuse_if_frozen()
     forbid_unless(
         application.can_manage(request.user),
         "Seule la coordination du territoire peut modifier ce dossier.",
@@ -87,7 +86,7 @@ def application_context(request: HttpRequest, application: Application, **overri
         "call": application.call,
         "can_manage": can_manage,
         "can_record_outcome": application.can_manage(request.user)
-        and application.status == Application.Status.SUBMITTED,
+        and any(step.action == "outcome" for step in application.next_steps),
         "sections": sections,
         "projects": [(data, items.get(data["project_id"])) for data in projects],
         "checklist": application.checklist(projects),
@@ -109,7 +108,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = None
     if request.method == "POST":
         application = get_managed_application(request, pk)
-        form = ApplicationForm(request.POST, instance=application)
+        form = ApplicationForm(request.POST, instance=application, territory=application.territory)
         if form.is_valid():
             application = form.save(commit=False)
             application._change_reason = "Identification du dossier modifiée"
@@ -117,7 +116,9 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "L'identification du dossier a été enregistrée.")
             return redirect(application)
     context = application_context(request, application)
-    context["header_form"] = form or ApplicationForm(instance=application)
+    context["header_form"] = form or ApplicationForm(
+        instance=application, territory=application.territory
+    )
     return render(request, "projects/application_detail.html", context)
 
 
@@ -158,7 +159,9 @@ def application_projects(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Le projet « {item.project.title} » est inclus.")
             return redirect_after_post(request, f"{application.get_absolute_url()}#projets")
         context = application_context(request, application, include_form=form)
-        context["header_form"] = ApplicationForm(instance=application)
+        context["header_form"] = ApplicationForm(
+            instance=application, territory=application.territory
+        )
         return render(request, "projects/application_detail.html", context)
     item = get_object_or_404(application.items, pk=posted_id(request, "item"))
     if action == "remove":
@@ -182,12 +185,13 @@ def application_projects(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def application_status(request: HttpRequest, pk: int) -> HttpResponse:
-    application = get_application(request, pk)
+    action = request.POST.get("action")
+    # A submitted dossier is frozen, but its outcome is still recorded.
+    application = (get_application if action == "outcome" else get_managed_application)(request, pk)
     forbid_unless(
         application.can_manage(request.user),
         "Seule la coordination du territoire peut modifier ce dossier.",
     )
-    action = request.POST.get("action")
     try:
         with transaction.atomic():
             if action == "ready":
@@ -225,13 +229,5 @@ def application_dossier_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     application = get_application(request, pk)
     name = f"dossier-candidature-{application.pk}.pdf"
     if application.is_frozen and application.dossier_pdf:
-        with application.dossier_pdf.open("rb") as handle:
-            content = handle.read()
-        if hashlib.sha256(content).hexdigest() != application.dossier_sha256:
-            raise RuntimeError("Le PDF archivé ne correspond plus à son empreinte.")
-    else:
-        content = render_dossier_pdf(application, final=False)
-        name = f"brouillon-{name}"
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{name}"'
-    return response
+        return archived_pdf_response(application.dossier_pdf, application.dossier_sha256, name)
+    return pdf_response(render_dossier_pdf(application, final=False), f"brouillon-{name}")

@@ -1,25 +1,22 @@
 from django.http import HttpRequest
 
-from .models import Role, Territory, roles_of
+from .models import Territory
 
 
 def territory(request: HttpRequest) -> dict:
-    """The current territory and role, and the territories the user may switch to (lazily)."""
-    user = getattr(request, "user", None)
-    if not user or not user.is_authenticated:
+    """The territory the user works in, what they may do there (booleans, from request.access),
+    their business role, and the territories they may switch to (lazily)."""
+    access = getattr(request, "access", None)
+    if access is None or not access.is_authenticated:
         return {}
-
-    def switchable():
-        territories = Territory.objects.all()
-        if not user.is_superuser:
-            territories = territories.filter(pk__in=list(roles_of(user)))
-        return list(territories)
-
-    role = getattr(request, "role", None)
+    current = getattr(request, "territory", None)
+    current_id = current.pk if current else None
     return {
-        "current_territory": getattr(request, "territory", None),
-        "current_role": role,
-        "current_role_label": Role(role).label if role else "",
-        "is_coordinator": role == Role.COORDINATOR,
-        "switchable_territories": switchable,
+        # For template tags that ask it about an object; templates themselves test booleans.
+        "access": access,
+        "current_territory": current,
+        "current_role_label": access.role_label(current_id),
+        "manages_territory": access.manages(current_id),
+        "creates_projects": access.creates_projects(current_id),
+        "switchable_territories": lambda: list(Territory.objects.reachable_by(access)),
     }

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from django.template.loader import render_to_string
 from django.utils import timezone
 
-from tdi.pdf import render_pdf
+from tdi.pdf import official_html, render_pdf
 
 from .models import Application
 
@@ -37,9 +36,7 @@ def dossier_context(application: Application, *, final: bool) -> dict:
 
 def dossier_html(application: Application, *, final: bool) -> str:
     """The HTML whose SHA-256 the submitted dossier prints (computed before it is printed)."""
-    context = dossier_context(application, final=final)
-    context["content_sha256"] = ""
-    return render_to_string(TEMPLATE, context)
+    return official_html(TEMPLATE, dossier_context(application, final=final))
 
 
 def render_dossier_pdf(application: Application, *, final: bool) -> bytes:

@@ -32,6 +32,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_safe
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -45,7 +46,6 @@ from .models import (
     IndicatorKind,
     OrganisationKind,
     Project,
-    Role,
     Territory,
 )
 from .reports import ALL, PortfolioProject, portfolio, report_scope
@@ -180,8 +180,7 @@ def build_export(request: HttpRequest) -> Export | HttpResponse:
         )
     data = form.cleaned_data if form.is_bound else {}
     as_of: date | None = data.get("date")
-    private = request.user.is_superuser or request.role == Role.COORDINATOR
-    rows = portfolio(territories, as_of=as_of, include_private=private, **form.portfolio_filters())
+    rows = portfolio(territories, as_of=as_of, access=request.access, **form.portfolio_filters())
     single = len(territories) == 1 and request.GET.get("territoire") != ALL
     label = territory_label(territories[0]) if single else ALL
     day = as_of or timezone.localdate()
@@ -211,9 +210,11 @@ def csv_lines(header: list[str], records: Iterable[list[str]]) -> Iterator[str]:
 
 
 def csv_response(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return StreamingHttpResponse(
+        lines,
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": content_disposition_header(True, filename)},
+    )
 
 
 def csv_value(kind: str, value) -> str:

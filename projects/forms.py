@@ -22,6 +22,20 @@ from .models import (
 )
 
 
+def territory_organisations(territory: Territory) -> models.QuerySet[Organisation]:
+    """The organisations a form of the territory offers: its directory, never another's."""
+    return territory.organisations.order_by("name")
+
+
+def territory_users(territory: Territory) -> models.QuerySet:
+    """The accounts a form of the territory offers: those with a membership in it."""
+    return (
+        get_user_model()
+        .objects.filter(memberships__territory=territory)
+        .order_by("last_name", "first_name", "username")
+    )
+
+
 def localized_fields(field: models.Field, **kwargs) -> forms.Field:
     """Decimal inputs accept French writing (1 250 000,50) and dates use the date picker."""
     if isinstance(field, models.DecimalField):
@@ -87,8 +101,10 @@ class ProjectForm(forms.ModelForm):
             )
         else:
             del self.fields["lead_users"]
-        epcis = territory.intercommunalities.all()
-        self.fields["epci"].queryset = epcis
+        organisations = territory_organisations(territory)
+        self.fields["lead_organisation"].queryset = organisations
+        self.fields["partners"].queryset = organisations
+        self.fields["epci"].queryset = organisations.filter(kind=Organisation.Kind.EPCI)
         self.fields["axis"].choices = [("", "— Choisir un axe —"), *Axis.choices]
 
     def clean(self):
@@ -116,9 +132,9 @@ class FundingLineForm(forms.ModelForm):
             "funder": {"invalid_choice": "Ce financeur est inconnu : choisissez-le dans la liste."}
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, territory: Territory, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["funder"].queryset = Organisation.objects.order_by("name")
+        self.fields["funder"].queryset = territory_organisations(territory)
 
 
 class IndicatorForm(forms.ModelForm):
@@ -181,12 +197,25 @@ FORMSETS = {
 }
 
 
+def formset_kwargs(formset_class, territory: Territory) -> dict:
+    """What a project formset needs besides its data: the territory, for the rows that offer
+    organisations (the funders of the funding plan)."""
+    if issubclass(formset_class.form, FundingLineForm):
+        return {"form_kwargs": {"territory": territory}}
+    return {}
+
+
 def build_formsets(mode: str, project: Project, data=None) -> dict[str, forms.BaseFormSet]:
     formsets = {}
     for prefix, (full, progress) in FORMSETS.items():
         formset_class = full if mode == "full" else progress
         if formset_class is not None:
-            formsets[prefix] = formset_class(data, instance=project, prefix=prefix)
+            formsets[prefix] = formset_class(
+                data,
+                instance=project,
+                prefix=prefix,
+                **formset_kwargs(formset_class, project.territory),
+            )
     return formsets
 
 
@@ -373,9 +402,9 @@ class ApplicationForm(forms.ModelForm):
         model = Application
         fields = ["call", "applicant", "title", "contact_name", "contact_email", "contact_phone"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, territory: Territory, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["applicant"].queryset = Organisation.objects.order_by("name")
+        self.fields["applicant"].queryset = territory_organisations(territory)
         self.fields["applicant"].error_messages["invalid_choice"] = (
             "Cette structure est inconnue : choisissez-la dans la liste."
         )

@@ -14,6 +14,7 @@ from itertools import pairwise
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.utils.text import capfirst
 
 from .models import (
     Document,
@@ -63,6 +64,7 @@ class Entry:
     stage_move: tuple[str, str] | None = None
     record: object = None
     is_document: bool = False
+    cause: str = ""  # what caused a project's stage move, e.g. "agendaitem:12" (committees)
 
     @property
     def author(self) -> str:
@@ -155,7 +157,7 @@ def changes_between(model, old, new, names: Names) -> list[Change]:
         if before != after and not (old is None and after in (None, "", False)):
             changes.append(
                 Change(
-                    str(model_field.verbose_name).capitalize(),
+                    capfirst(model_field.verbose_name),
                     display(model_field, before, names),
                     display(model_field, after, names),
                 )
@@ -165,7 +167,7 @@ def changes_between(model, old, new, names: Names) -> list[Change]:
             before, after = m2m_ids(old, name), m2m_ids(new, name)
             if before != after:
                 related = Organisation if name == "partners" else get_user_model()
-                label = str(Project._meta.get_field(name).verbose_name).capitalize()
+                label = capfirst(Project._meta.get_field(name).verbose_name)
                 changes.append(
                     Change(
                         label,
@@ -217,6 +219,7 @@ def make_entry(model, old, new, names: Names) -> Entry:
         action=action,
         record=new,
         is_document=model is Document,
+        cause=getattr(new, "history_cause", ""),
     )
     if action == "deleted":
         return entry
@@ -244,12 +247,12 @@ def project_as_of(project: Project, moment: datetime) -> dict | None:
     names = Names(*collect_ids(records))
     state = records[Project][-1]
     fields = [
-        (str(f.verbose_name).capitalize(), display(f, field_value(state, f), names))
+        (capfirst(f.verbose_name), display(f, field_value(state, f), names))
         for f in diff_fields(Project)
     ]
     for name in M2M_FIELDS:
         related = Organisation if name == "partners" else get_user_model()
-        label = str(Project._meta.get_field(name).verbose_name).capitalize()
+        label = capfirst(Project._meta.get_field(name).verbose_name)
         value = ", ".join(sorted(names.of(related, pk) for pk in m2m_ids(state, name)))
         fields.append((label, value or "—"))
     tables = {}
@@ -261,7 +264,7 @@ def project_as_of(project: Project, moment: datetime) -> dict | None:
         alive = [row for row in latest.values() if row.history_type != "-"]
         columns = diff_fields(model)
         tables[label] = Table(
-            [str(c.verbose_name).capitalize() for c in columns],
+            [capfirst(c.verbose_name) for c in columns],
             [[display(c, field_value(row, c), names) for c in columns] for row in alive],
         )
         if model is FundingLine:

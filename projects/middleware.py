@@ -1,31 +1,30 @@
 from django.http import HttpRequest, HttpResponse
 
-from .models import Territory, roles_of
+from .access import Access
+from .models import Territory
 
 SESSION_KEY = "territory_id"
 
 
 class CurrentTerritoryMiddleware:
-    """Set request.territory (the territory the user works in) and request.role in it.
+    """Set request.access (what the user may see and do, projects.access) and request.territory
+    (the territory the user works in: lists, dashboard, new objects).
 
-    The choice is kept in the session; it falls back to the user's first territory. National
-    admins (superusers) may choose any territory and act as coordinators there.
+    The territory is kept in the session; it falls back to the user's first territory. National
+    readers and admins may choose any territory. Permissions never depend on this choice: they
+    are asked of request.access with the territory of the object concerned.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.access = access = Access(request.user).attach()
         request.territory = None
-        request.role = None
-        user = request.user
-        if user.is_authenticated:
-            territories = Territory.objects.all()
-            if not user.is_superuser:
-                territories = territories.filter(pk__in=list(roles_of(user)))
+        if access.is_authenticated:
+            territories = Territory.objects.reachable_by(access)
             wanted = request.session.get(SESSION_KEY)
-            territory = (wanted and territories.filter(pk=wanted).first()) or territories.first()
-            if territory:
-                request.territory = territory
-                request.role = "coordinator" if user.is_superuser else roles_of(user)[territory.pk]
+            request.territory = (
+                wanted and territories.filter(pk=wanted).first()
+            ) or territories.first()
         return self.get_response(request)

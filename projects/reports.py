@@ -27,7 +27,6 @@ from .models import (
     Project,
     Stage,
     Territory,
-    roles_of,
 )
 
 ZERO = Decimal(0)
@@ -90,6 +89,14 @@ class PortfolioProject:
     measures: list[Measure] = field(default_factory=list)
 
     @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def is_private(self) -> bool:
+        return self.stage in PRIVATE_STAGES
+
+    @property
     def stage_label(self) -> str:
         return Stage(self.stage).label
 
@@ -130,11 +137,13 @@ def portfolio(
     funder: int | None = None,
     include_archived: bool = False,
     include_private: bool = False,
+    access=None,
 ) -> list[PortfolioProject]:
     """The projects of the territories (all if None), as they are or as they were on a day.
 
-    Projects still being written (idea, drafting) are left out unless include_private: only
-    the coordination sees them (DESIGN §8).
+    With `access`, only the projects that user may see (Access.sees: projects still being
+    written only for the coordination and their leads, DESIGN §8); without, a trusted internal
+    call, which leaves those out unless include_private.
 
     A bounded number of queries whatever the number of projects: one for the projects, one
     for the funding lines, one for the indicators, one for the names of organisations.
@@ -202,11 +211,17 @@ def portfolio(
         )
         for p in projects
     ]
+    if access is not None:
+        for row in rows:
+            if not access.sees_details(row):
+                # A lead reads other companies' projects as public cards only (DESIGN §8): no
+                # cost, funding plan or indicators of theirs in the lead's reports.
+                row.total_cost, row.progress, row.lines, row.measures = ZERO, 0, [], []
     return [
         row
         for row in rows
         if (include_archived or not row.is_archived)
-        and (include_private or row.stage not in PRIVATE_STAGES)
+        and (access.sees(row) if access is not None else include_private or not row.is_private)
         and (not axis or row.axis == axis)
         and (not stage or row.stage == stage)
         and (epci is None or row.epci_id == epci)
@@ -267,21 +282,21 @@ def requested_territories(request) -> tuple[list[Territory], bool]:
     """The territories a report covers and whether it is the national one; 404 out of scope.
 
     Without `territoire`: the current territory. With it: a territory by national code, which
-    must be one of the user's (another territory answers 404, as a missing one); national
-    admins may name any territory, or all of them with `territoire=tous`.
+    must be one the user reports on (another territory answers 404, as a missing one); national
+    readers and admins may name any territory, or all of them with `territoire=tous`.
     """
-    user = request.user
+    access = request.access
     wanted = request.GET.get("territoire", "").strip()
     if not wanted:
         if request.territory is None:
             raise Http404("Aucun territoire.")
         return [request.territory], False
     if wanted == ALL:
-        if not user.is_superuser:
-            raise Http404("Le rapport national est réservé à l'administration nationale.")
+        if not access.reports_nationally:
+            raise Http404("Le rapport national est réservé aux lecteurs nationaux.")
         return list(Territory.objects.order_by("name")), True
     territory = Territory.objects.filter(code=wanted).first()
-    if territory is None or not (user.is_superuser or territory.pk in roles_of(user)):
+    if territory is None or not access.reports_on(territory.pk):
         raise Http404("Territoire introuvable.")
     return [territory], False
 
@@ -290,6 +305,6 @@ def report_scope(request) -> tuple[list[Territory], ReportFilterForm]:
     """The territories and the filter form shared by every report, page, PDF and export."""
     territories, _national = requested_territories(request)
     form = ReportFilterForm(
-        request.GET or None, territories=territories, national=request.user.is_superuser
+        request.GET or None, territories=territories, national=request.access.reports_nationally
     )
     return territories, form

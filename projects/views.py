@@ -15,8 +15,9 @@ from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from tdi.pdf import render_pdf
+from tdi.pdf import pdf_response, render_pdf
 
+from .access import Right
 from .forms import (
     FORMSETS,
     DocumentForm,
@@ -27,10 +28,11 @@ from .forms import (
     ReserveLiftForm,
     StageMoveForm,
     build_formsets,
+    formset_kwargs,
 )
 from .history import project_as_of, project_timeline
 from .middleware import SESSION_KEY
-from .models import Document, FundingLine, Project, Reserve, Role, Territory
+from .models import Document, FundingLine, Project, Reserve, Territory
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -62,13 +64,17 @@ def redirect_after_post(request: HttpRequest, url: str) -> HttpResponse:
 
 
 def visible_projects(request: HttpRequest):
-    return Project.objects.visible_to(request.user)
+    return Project.objects.visible_to(request.access)
 
 
-def get_project(request: HttpRequest, pk: int) -> Project:
-    """The project if the user may see it; otherwise 404, exactly as for a missing id."""
+def get_project(request: HttpRequest, pk: int, *, details: bool = False) -> Project:
+    """The project if the user may see it (otherwise 404, exactly as for a missing id); with
+    `details`, 403 unless they may also read its funding plan, documents and history."""
     queryset = visible_projects(request).select_related("territory", "lead_organisation", "epci")
-    return get_object_or_404(queryset, pk=pk)
+    project = get_object_or_404(queryset, pk=pk)
+    if details:
+        forbid_unless(request.access.sees_details(project), request.access.why_not(Right.DETAILS))
+    return project
 
 
 def posted_id(request: HttpRequest, name: str) -> int:
@@ -86,9 +92,7 @@ def forbid_unless(allowed: bool, message: str) -> None:
 
 @require_POST
 def territory_switch(request: HttpRequest) -> HttpResponse:
-    territories = Territory.objects.all()
-    if not request.user.is_superuser:
-        territories = territories.filter(memberships__user=request.user)
+    territories = Territory.objects.reachable_by(request.access)
     territory = get_object_or_404(territories, pk=posted_id(request, "territory"))
     request.session[SESSION_KEY] = territory.pk
     messages.success(request, f"Vous travaillez désormais sur le territoire {territory}.")
@@ -109,7 +113,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "query": query.urlencode(),
-        "can_create": request.role in (Role.COORDINATOR, Role.LEAD),
+        "can_create": request.access.creates_projects(request.territory.pk),
     }
     template = "projects/project_list.html"
     if request.htmx and not request.htmx.boosted:
@@ -121,7 +125,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 def project_create(request: HttpRequest) -> HttpResponse:
     territory = request.territory
     forbid_unless(
-        territory is not None and request.role in (Role.COORDINATOR, Role.LEAD),
+        territory is not None and request.access.creates_projects(territory.pk),
         "Seuls la coordination et les porteurs de projet peuvent créer un projet.",
     )
     project = Project(territory=territory)
@@ -130,7 +134,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
         .values_list("organisation", flat=True)
         .first()
     )
-    is_coordinator = request.role == Role.COORDINATOR
+    is_coordinator = request.access.manages(territory.pk)
     if request.method == "POST":
         form = ProjectForm(
             request.POST, instance=project, territory=territory, can_assign_leads=is_coordinator
@@ -165,9 +169,9 @@ def project_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_project(request, pk)
-    mode = project.edit_mode(request.user)
+    mode = request.access.edit_mode(project)
     forbid_unless(mode is not None, "Vous ne pouvez pas modifier ce projet à cette étape.")
-    is_coordinator = project.role_of(request.user) == Role.COORDINATOR
+    is_coordinator = request.access.manages(project.territory_id)
     form_class = ProjectForm if mode == "full" else ProgressForm
     extra = (
         {"territory": project.territory, "can_assign_leads": is_coordinator}
@@ -234,8 +238,19 @@ def formset_row(request: HttpRequest, prefix: str) -> HttpResponse:
         index = max(0, min(int(request.GET.get(total_key, "0")), 199))
     except ValueError:
         index = 0
+    # The row offers the organisations of the edited project's territory (of the current
+    # territory for a new project).
+    if project_id := request.GET.get("projet"):
+        try:
+            territory = get_project(request, int(project_id)).territory
+        except ValueError:
+            raise Http404("Identifiant invalide") from None
+    else:
+        territory = request.territory
+    if territory is None:
+        raise Http404
     formset_class = FORMSETS[prefix][0]
-    form = formset_class(prefix=prefix).empty_form
+    form = formset_class(prefix=prefix, **formset_kwargs(formset_class, territory)).empty_form
     form.prefix = f"{prefix}-{index}"
     return render(
         request,
@@ -245,18 +260,22 @@ def formset_row(request: HttpRequest, prefix: str) -> HttpResponse:
 
 
 def detail_context(request: HttpRequest, project: Project) -> dict:
-    user = request.user
-    moves = project.allowed_moves(user)
+    access = request.access
+    edit_mode = access.edit_mode(project)
+    sees_details = access.sees_details(project)
     return {
         "project": project,
-        "edit_mode": project.edit_mode(user),
-        "move_form": StageMoveForm(project=project, user=user) if moves else None,
-        "can_archive": project.can_archive(user),
-        "document_form": DocumentForm() if project.can_manage_documents(user) else None,
+        "sees_details": sees_details,
+        "edit_mode": edit_mode,
+        "move_form": StageMoveForm(project=project, user=access)
+        if project.allowed_moves(access)
+        else None,
+        "can_archive": access.manages(project.territory_id),
+        "document_form": DocumentForm() if edit_mode else None,
         "lift_forms": {
             reserve.pk: ReserveLiftForm(project=project, prefix=f"reserve-{reserve.pk}")
-            for reserve in project.reserves.all()
-            if reserve.can_lift(user)
+            for reserve in (project.reserves.all() if sees_details else ())
+            if access.may_lift(reserve)
         },
     }
 
@@ -277,8 +296,6 @@ def with_rows(project: Project) -> Project:
                 "reserves",
                 Reserve.objects.select_related("owner", "lifted_by", "proof_document"),
             ),
-            # Committee passages (the committees app adds this reverse relation).
-            "agenda_items__meeting__committee",
         )
         .get()
     )
@@ -294,7 +311,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def project_sheet_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    project = with_rows(get_project(request, pk))
+    project = with_rows(get_project(request, pk, details=True))
     moves = [entry for entry in project_timeline(project) if entry.stage_move][:10]
     pdf = render_pdf(
         "projects/project_sheet_pdf.html",
@@ -302,19 +319,18 @@ def project_sheet_pdf(request: HttpRequest, pk: int) -> HttpResponse:
             "project": project,
             "territory": project.territory,
             "moves": moves,
+            "access": request.access,
             "generated_at": timezone.localdate(),
         },
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="fiche-{project.reference}.pdf"'
-    return response
+    return pdf_response(pdf, f"fiche-{project.reference}.pdf")
 
 
 @require_POST
 def project_move(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_project(request, pk)
     forbid_unless(
-        bool(project.allowed_moves(request.user)),
+        bool(project.allowed_moves(request.access)),
         "Vous ne pouvez pas changer l'étape de ce projet.",
     )
     form = StageMoveForm(request.POST, project=project, user=request.user)
@@ -346,7 +362,8 @@ def project_move(request: HttpRequest, pk: int) -> HttpResponse:
 def project_archive(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_project(request, pk)
     forbid_unless(
-        project.can_archive(request.user), "Seule la coordination peut archiver un projet."
+        request.access.manages(project.territory_id),
+        "Seule la coordination peut archiver un projet.",
     )
     if project.is_archived:
         project.restore(by=request.user)
@@ -370,7 +387,7 @@ def parse_as_of(value: str | None) -> date | None:
 
 @require_GET
 def project_history(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_project(request, pk)
+    project = get_project(request, pk, details=True)
     raw_date = request.GET.get("date")
     as_of = parse_as_of(raw_date)
     context = {"project": project, "date_error": bool(raw_date) and as_of is None}
@@ -389,7 +406,7 @@ def project_history(request: HttpRequest, pk: int) -> HttpResponse:
 def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_project(request, pk)
     forbid_unless(
-        project.can_manage_documents(request.user),
+        request.access.edit_mode(project) is not None,
         "Vous ne pouvez pas déposer de document sur ce projet.",
     )
     form = DocumentForm(request.POST, request.FILES)
@@ -413,7 +430,7 @@ def document_replace(request: HttpRequest, pk: int, doc_pk: int) -> HttpResponse
     project = get_project(request, pk)
     document = get_object_or_404(project.documents, pk=doc_pk)
     forbid_unless(
-        project.can_manage_documents(request.user),
+        request.access.edit_mode(project) is not None,
         "Vous ne pouvez pas remplacer les documents de ce projet.",
     )
     form = ReplaceDocumentForm(request.POST or None, request.FILES or None, instance=document)
@@ -447,7 +464,7 @@ def serve_document(path: str, name: str, content_type: str) -> FileResponse:
 
 @require_GET
 def document_download(request: HttpRequest, pk: int, doc_pk: int) -> FileResponse:
-    project = get_project(request, pk)
+    project = get_project(request, pk, details=True)
     document = get_object_or_404(project.documents, pk=doc_pk)
     return serve_document(document.file.name, document.original_name, document.content_type)
 
@@ -456,7 +473,7 @@ def document_download(request: HttpRequest, pk: int, doc_pk: int) -> FileRespons
 def document_version_download(
     request: HttpRequest, pk: int, doc_pk: int, history_id: int
 ) -> FileResponse:
-    project = get_project(request, pk)
+    project = get_project(request, pk, details=True)
     version = get_object_or_404(
         Document.history.filter(project_id=project.pk, id=doc_pk), history_id=history_id
     )
@@ -467,7 +484,7 @@ def document_version_download(
 def reserve_lift(request: HttpRequest, pk: int, reserve_pk: int) -> HttpResponse:
     project = with_rows(get_project(request, pk))
     reserve = get_object_or_404(project.reserves.all(), pk=reserve_pk)
-    forbid_unless(reserve.can_lift(request.user), "Vous ne pouvez pas lever cette réserve.")
+    forbid_unless(request.access.may_lift(reserve), "Vous ne pouvez pas lever cette réserve.")
     form = ReserveLiftForm(request.POST, project=project, prefix=f"reserve-{reserve.pk}")
     if form.is_valid():
         try:

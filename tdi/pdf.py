@@ -4,25 +4,41 @@ WeasyPrint's default fetcher reads any URL a document names (file://, the networ
 and `<link rel="attachment">` embeds what it reads into the PDF. Here every resource goes
 through `StaticOnlyFetcher`, which serves the app's own static files and refuses the rest;
 attachments are dropped and only harmless links are kept before the PDF is written.
+
+Official documents (validated minutes, submitted dossiers) are rendered once by `archive_pdf`,
+which stores them with two fingerprints, and served by `archived_pdf_response`, which checks the
+stored bytes against theirs; every PDF view answers through `pdf_response`.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import logging
 import mimetypes
+import os
 import posixpath
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.files.base import ContentFile
+from django.db.models.fields.files import FieldFile
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.template.loader import render_to_string
+from django.utils.deprecation import MiddlewareMixin
+from django.utils.http import content_disposition_header
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 logger = logging.getLogger(__name__)
+# Without HarfBuzz's subsetter, WeasyPrint subsets fonts with fontTools, which stamps each font
+# with the current time unless SOURCE_DATE_EPOCH is set: two renderings of the same document a
+# second apart would differ, and an archived PDF could no longer be rendered again identically.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "0")
 
 # The base URL of every document: a scheme that no library resolves, so that relative URLs reach
 # the fetcher as written (relative to the static root) and nothing is joined to a host or a path
@@ -141,3 +157,65 @@ def render_pdf(template_name: str, context: dict, *, archival: bool = False) -> 
     for page in document.pages:
         page.links = [link for link in page.links if keep_link(link)]
     return document.write_pdf(**options)
+
+
+# --- official documents: rendered once, fingerprinted, stored, served as stored -------------
+
+
+class ArchiveAltered(Exception):
+    """An archived official PDF whose bytes no longer match their stored SHA-256."""
+
+
+def official_html(template_name: str, context: dict) -> str:
+    """The HTML of an official document without its fingerprint: the fingerprint that the PDF
+    prints is its SHA-256, so that anyone can render it again and compare."""
+    return render_to_string(template_name, {**context, "content_sha256": ""})
+
+
+@contextmanager
+def archive_pdf(record, prefix: str, template_name: str, context: dict, *, name: str):
+    """Render an official document once (PDF/A), fingerprint its HTML and bytes, store it in the
+    record's `<prefix>_pdf` field and yield the values to save with the record (`<prefix>_pdf`,
+    `<prefix>_sha256`, `content_sha256`) inside the block: if the block fails, the file goes."""
+    content_sha256 = hashlib.sha256(official_html(template_name, context).encode()).hexdigest()
+    pdf = render_pdf(template_name, {**context, "content_sha256": content_sha256}, archival=True)
+    sha256 = hashlib.sha256(pdf).hexdigest()
+    field = getattr(record, f"{prefix}_pdf")
+    field.save(f"{name}-{sha256[:12]}.pdf", ContentFile(pdf), save=False)
+    try:
+        yield {
+            f"{prefix}_pdf": field.name,
+            f"{prefix}_sha256": sha256,
+            "content_sha256": content_sha256,
+        }
+    except BaseException:
+        field.delete(save=False)
+        raise
+
+
+def pdf_response(content: bytes, filename: str, **headers: str) -> HttpResponse:
+    """A PDF shown in the browser, with the name to save it under."""
+    headers["Content-Disposition"] = content_disposition_header(False, filename)
+    return HttpResponse(content, content_type="application/pdf", headers=headers)
+
+
+def archived_pdf_response(field: FieldFile, sha256: str, filename: str) -> HttpResponse:
+    """The archived PDF, byte-identical, once its bytes are checked against their SHA-256."""
+    with field.open("rb") as handle:
+        content = handle.read()
+    if hashlib.sha256(content).hexdigest() != sha256:
+        raise ArchiveAltered(
+            f"Le document archivé « {filename} » ne correspond plus à son empreinte SHA-256 : "
+            "il n'est pas servi. L'équipe technique a été prévenue."
+        )
+    return pdf_response(content, filename, **{"X-Content-SHA256": sha256})
+
+
+class ArchiveAlteredMiddleware(MiddlewareMixin):
+    """Answers an altered archive with a 500 that says so in French, and logs it as an error."""
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not isinstance(exception, ArchiveAltered):
+            return None
+        logger.error("Archive altérée : %s (%s)", exception, request.path, exc_info=exception)
+        return HttpResponseServerError(render_to_string("500.html", {"message": str(exception)}))

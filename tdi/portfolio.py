@@ -32,6 +32,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
 from committees.models import AgendaItem, Decision, Meeting
+from projects.access import Access
 from projects.forms import ReportFilterForm
 from projects.models import (
     Axis,
@@ -41,10 +42,8 @@ from projects.models import (
     Project,
     ReportJob,
     Reserve,
-    Role,
     Stage,
     Territory,
-    roles_of,
 )
 from projects.reports import (
     ZERO,
@@ -57,7 +56,7 @@ from projects.reports import (
 )
 
 from .charts import bar_chart
-from .pdf import render_pdf
+from .pdf import pdf_response, render_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -180,34 +179,18 @@ class Sheet:
         return max(len(self.reserves) - SHEET_RESERVES, 0)
 
 
-def may_see_private(user, territories: list[Territory]) -> bool:
-    """Projects still being written (idea, drafting) are for the coordination only (DESIGN §8),
-    as on the reports page; `user=None` is a trusted internal call (a command, a test)."""
-    if user is None or user.is_superuser:
-        return True
-    roles = roles_of(user)
-    return all(roles.get(t.pk) == Role.COORDINATOR for t in territories)
-
-
-def in_scope(rows: list[PortfolioProject], user) -> list[PortfolioProject]:
-    """Nothing outside the user's territories, even if a job's parameters named one."""
-    if user is None or user.is_superuser:
-        return rows
-    roles = roles_of(user)
-    return [row for row in rows if row.territory_id in roles]
-
-
-def visible_meetings(user):
+def visible_meetings(access):
     manager = Meeting.objects
-    return manager.all() if user is None else manager.visible_to(user)
+    return manager.all() if access is None else manager.visible_to(access)
 
 
-def decisions_of(project_ids: list[int], *, as_of: date | None, user) -> list[DecisionRow]:
+def decisions_of(project_ids: list[int], *, as_of: date | None, access) -> list[DecisionRow]:
     """Every decision recorded on these projects, oldest first (two queries).
 
     As of a day, the agenda items are read from their history as they were at the end of that
-    day (an amended decision shows as it stood then). Only the decisions of meetings that the
-    user may read are kept (a partner reads those whose minutes are validated).
+    day (an amended decision shows as it stood then). Only the decisions the user may read are
+    kept (Access.reads_decision: a partner reads those whose minutes are validated); `access`
+    None is a trusted internal call.
     """
     if as_of is None:
         items = list(
@@ -231,7 +214,7 @@ def decisions_of(project_ids: list[int], *, as_of: date | None, user) -> list[De
     meeting_ids = {item["meeting_id"] for item in items}
     meetings = {
         m.pk: m
-        for m in visible_meetings(user).filter(pk__in=meeting_ids).select_related("committee")
+        for m in visible_meetings(access).filter(pk__in=meeting_ids).select_related("committee")
     }
     rows = [
         DecisionRow(
@@ -243,6 +226,12 @@ def decisions_of(project_ids: list[int], *, as_of: date | None, user) -> list[De
         )
         for item in items
         if item["meeting_id"] in meetings
+        and (
+            access is None
+            or access.reads_decision(
+                AgendaItem(project_id=item["project_id"]), meetings[item["meeting_id"]]
+            )
+        )
     ]
     rows.sort(key=lambda d: (d.decided_at, d.meeting.starts_at))
     return rows
@@ -310,14 +299,18 @@ def portfolio_context(
     user=None,
     all_territories: bool = False,
 ) -> dict:
-    """Everything the portfolio PDF shows, in a bounded number of queries."""
-    private = may_see_private(user, territories)
-    rows = in_scope(portfolio(territories, as_of=as_of, include_private=private, **filters), user)
+    """Everything the portfolio PDF shows, in a bounded number of queries; `user` limits it to
+    what that user may see (None: a trusted internal call, which sees everything)."""
+    access = Access.of(user) if user is not None else None
+    rows = portfolio(
+        territories, as_of=as_of, access=access, include_private=access is None, **filters
+    )
+    private = access is None or all(access.sees_drafts(t.pk) for t in territories)
     ids = [row.id for row in rows]
     figures = key_figures(rows)
     names = {t.pk: t.name for t in territories}
 
-    decisions = decisions_of(ids, as_of=as_of, user=user)
+    decisions = decisions_of(ids, as_of=as_of, access=access)
     reserves = open_reserves_of(ids, as_of=as_of)
     sheets = {row.id: Sheet(row, names.get(row.territory_id, "")) for row in rows}
     for decision in decisions:  # oldest first: the last one written stays
@@ -483,7 +476,7 @@ def read_request(request: HttpRequest) -> tuple[list[Territory], bool, dict, dat
     """
     territories, all_territories = requested_territories(request)
     form = ReportFilterForm(
-        request.GET or None, territories=territories, national=request.user.is_superuser
+        request.GET or None, territories=territories, national=request.access.reports_nationally
     )
     if form.is_bound and not form.is_valid():
         messages = [
@@ -532,11 +525,8 @@ def portfolio_pdf(request: HttpRequest) -> HttpResponse:
         return redirect(job)
 
     pdf = render_portfolio_pdf(territories, as_of=as_of, filters=filters, user=request.user)
-    response = HttpResponse(pdf, content_type="application/pdf")
     name = file_name(territories, all_territories, as_of)
-    response["Content-Disposition"] = f'inline; filename="{name}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_response(pdf, name, **{"Cache-Control": "private, no-store"})
 
 
 def own_job(request: HttpRequest, pk: int) -> ReportJob:

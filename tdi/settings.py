@@ -57,6 +57,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "tdi.pdf.ArchiveAlteredMiddleware",
     "projects.middleware.CurrentTerritoryMiddleware",
     # Last, as django-axes asks, so that it sees the authentication outcome.
     "axes.middleware.AxesMiddleware",

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from committees.models import ActionItem, Meeting
-from projects.models import Project, Reserve, Role
+from projects.models import Project, Reserve
 from projects.reports import key_figures, portfolio, report_scope
 from projects.views import htmx_vary
 
@@ -37,8 +37,7 @@ def charts(figures: dict) -> dict:
 def figures_context(request: HttpRequest, *, with_date: bool) -> dict:
     territories, form = report_scope(request)
     as_of = form.cleaned_data.get("date") if with_date and form.is_valid() else None
-    private = request.user.is_superuser or request.role == Role.COORDINATOR
-    rows = portfolio(territories, as_of=as_of, include_private=private, **form.portfolio_filters())
+    rows = portfolio(territories, as_of=as_of, access=request.access, **form.portfolio_filters())
     figures = key_figures(rows)
     query = request.GET.urlencode()
     return {
@@ -54,7 +53,8 @@ def figures_context(request: HttpRequest, *, with_date: bool) -> dict:
 
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    if request.territory is None and not request.user.is_superuser:
+    access = request.access
+    if request.territory is None and not access.reports_nationally:
         return render(request, "dashboard.html", {})
     context = figures_context(request, with_date=True)
     if request.htmx:
@@ -62,32 +62,32 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     territory_ids = [t.pk for t in context["territories"]]
     meetings = (
-        Meeting.objects.visible_to(user)
+        Meeting.objects.visible_to(access)
         .filter(committee__territory_id__in=territory_ids, starts_at__gte=timezone.now())
         .exclude(status=Meeting.Status.CANCELLED)
         .select_related("committee")
         .order_by("starts_at")
     )
-    if request.role != Role.COORDINATOR and not user.is_superuser:
+    if not access.manages(request.territory.pk if request.territory else None):
         # "Mes prochaines séances": those of the committees I sit on, or examining my projects.
         meetings = meetings.filter(
             Q(committee__members__user=user, committee__members__is_active=True)
             | Q(items__project__lead_users=user)
         ).distinct()
     today = timezone.localdate()
-    visible_ids = [row.id for row in context["rows"]]
+    detailed_ids = [row.id for row in context["rows"] if access.sees_details(row)]
     context.update(
-        mine=Project.objects.visible_to(user)
+        mine=Project.objects.visible_to(access)
         .active()
         .filter(lead_users=user, territory_id__in=territory_ids)
         .order_by("-updated_at")[:10],
         meetings=meetings[:6],
         overdue_reserves=Reserve.objects.open()
-        .filter(project_id__in=visible_ids, due_on__lt=today)
+        .filter(project_id__in=detailed_ids, due_on__lt=today)
         .select_related("project", "owner")
         .order_by("due_on")[:10],
         overdue_actions=ActionItem.objects.filter(
-            meeting__in=Meeting.objects.visible_to(user).filter(
+            meeting__in=Meeting.objects.debates_readable_by(access).filter(
                 committee__territory_id__in=territory_ids
             ),
             done_on__isnull=True,

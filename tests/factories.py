@@ -49,18 +49,32 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     kind = Organisation.Kind.COMPANY
 
 
+def in_directory(territory: Territory, *organisations: Organisation | None) -> None:
+    """Put organisations into the territory's directory, as the data migration does for the
+    organisations that its data already uses: forms only offer the directory."""
+    if organisations := [o for o in organisations if o is not None]:
+        territory.organisations.add(*organisations)
+
+
 class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Membership
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
     territory = factory.SubFactory(TerritoryFactory)
     role = Role.MEMBER
 
+    @factory.post_generation
+    def directory(self, create, extracted, **kwargs):
+        if create:
+            in_directory(self.territory, self.organisation)
+
 
 class ProjectFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Project
+        skip_postgeneration_save = True
 
     territory = factory.SubFactory(TerritoryFactory)
     title = factory.Sequence(lambda n: f"Projet structurant {n}")
@@ -72,15 +86,26 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     total_cost = Decimal("100000")
     stage = Stage.SUBMITTED
 
+    @factory.post_generation
+    def directory(self, create, extracted, **kwargs):
+        if create:
+            in_directory(self.territory, self.lead_organisation, self.epci)
+
 
 class FundingLineFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = FundingLine
+        skip_postgeneration_save = True
 
     project = factory.SubFactory(ProjectFactory)
     funder = factory.SubFactory(OrganisationFactory, kind=Organisation.Kind.PUBLIC_OPERATOR)
     instrument = FundingLine.Instrument.GRANT
     amount = Decimal("50000")
+
+    @factory.post_generation
+    def directory(self, create, extracted, **kwargs):
+        if create:
+            in_directory(self.project.territory, self.funder)
 
 
 class IndicatorFactory(factory.django.DjangoModelFactory):

@@ -12,6 +12,7 @@ from django.conf import settings
 from pypdf.generic import IndirectObject, StreamObject
 
 import tdi.pdf
+from projects.access import Access
 from projects.models import FundingLine, Organisation, Stage
 from tdi.pdf import BASE_URL, RefusedResource, StaticOnlyFetcher, render_pdf
 
@@ -420,6 +421,7 @@ def test_archival_pdf_is_pdfa_and_reproducible(funded_project):
         "project": funded_project,
         "territory": funded_project.territory,
         "moves": [],
+        "access": Access(None),  # a reader without rights: no committee passage shown
         "generated_at": date(2026, 11, 29),
     }
     first = render_pdf("projects/project_sheet_pdf.html", context, archival=True)

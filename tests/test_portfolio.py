@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 import tdi.portfolio
-from committees.models import AgendaItem, Committee, Decision, Meeting
+from committees.models import AgendaItem, Committee, CommitteeMember, Decision, Meeting
 from projects.models import (
     FundingLine,
     Indicator,
@@ -190,12 +190,14 @@ def test_last_decision_open_reserves_and_decisions_of_the_period(
         project=project, text="Réserve déjà levée", lifted_at=now - timedelta(days=1)
     )
 
+    # Seat-holders read the committee's decisions before the minutes are validated.
+    CommitteeMember.objects.create(committee=cotech, user=users["member"], role="member")
     member = pdf_text(get_pdf(client_for("member")))
     assert "Avis favorable sous réserves — COTECH n° 1" in member
     assert "Délibération de l'EPCI attendue" in member
     assert "Produire la délibération de l'EPCI" in member
     assert "Réserve déjà levée" not in member
-    assert "Modèle économique fragile" in member  # held, not yet validated: members read it
+    assert "Modèle économique fragile" in member  # held, not yet validated: seat-holders read it
     period = member.split("4. Décisions des comités de la période")[-1]
     assert "Modèle économique fragile" in period
     assert "Délibération de l'EPCI attendue" in period
@@ -205,6 +207,8 @@ def test_last_decision_open_reserves_and_decisions_of_the_period(
     partner = pdf_text(get_pdf(client_for("partner")))
     assert "Délibération de l'EPCI attendue" in partner
     assert "Modèle économique fragile" not in partner  # partners read validated minutes only
+    coordinator = pdf_text(get_pdf(client_for("coordinator")))
+    assert "Modèle économique fragile" in coordinator
 
 
 def test_as_of_a_past_day_shows_the_portfolio_as_the_history_recorded_it(
@@ -394,7 +398,9 @@ def test_the_national_report_covers_all_territories_for_national_admins(
     content = pdf_text(b"".join(download.streaming_content))
     assert "Ensemble des Territoires d’industrie" in content
     assert "Port fluvial de Givet" in content
-    assert "Idée confidentielle de l'atelier" in content
+    # The national admin reads every territory as the national reader does: no project that is
+    # still being written (DESIGN §8).
+    assert "Idée confidentielle de l'atelier" not in content
     for project in portfolio_projects:
         assert project.title in content
     # One territory by its code, at once.

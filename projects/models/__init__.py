@@ -2,5 +2,6 @@
 workflow) and the calls for projects with their applications."""
 
 from .applications import *  # noqa: F403
+from .audit import *  # noqa: F403
 from .jobs import *  # noqa: F403
 from .registry import *  # noqa: F403

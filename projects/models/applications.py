@@ -6,14 +6,12 @@ what it shows of its projects (a snapshot) and archives the dossier PDF with its
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator
 from django.db import models, transaction
@@ -22,7 +20,12 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from tdi.pdf import archive_pdf
+
+from ..access import Access, Right
+from ..lifecycle import Freezable, Lifecycle, Step
 from ..templatetags.tdi import euros
+from .audit import TrackedQuerySet
 from .registry import (
     PRIVATE_STAGES,
     SIDE_STAGES,
@@ -31,11 +34,7 @@ from .registry import (
     Organisation,
     OrganisationKind,
     Project,
-    RemembersLoadedStatus,
-    Role,
     Territory,
-    role_in,
-    roles_of,
 )
 
 JOB_KINDS = (IndicatorKind.JOBS_CREATED, IndicatorKind.JOBS_KEPT)
@@ -52,6 +51,7 @@ class Call(models.Model):
     closes_on = models.DateField("clôture", null=True, blank=True)
     url = models.URLField("page officielle", blank=True)
 
+    objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -74,6 +74,7 @@ class CallSection(models.Model):
     required = models.BooleanField("obligatoire", default=True)
     max_length = models.PositiveIntegerField("longueur maximale (caractères)", default=5000)
 
+    objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -103,35 +104,32 @@ SUBMITTED_STATUSES = [
     ApplicationStatus.WITHDRAWN,
 ]
 OUTCOMES = [ApplicationStatus.SELECTED, ApplicationStatus.NOT_SELECTED, ApplicationStatus.WITHDRAWN]
-FROZEN_MESSAGE = "Le dossier a été déposé : son contenu ne peut plus être modifié."
+A = ApplicationStatus
+# The moves of an application (DESIGN §6); the outcome is still recorded once it is submitted.
+APPLICATION_STEPS: dict[tuple[str, str], Step] = {
+    (A.DRAFT, A.READY): Step("ready", "Déclarer le dossier prêt"),
+    (A.READY, A.SUBMITTED): Step(
+        "submit",
+        "Déposer le dossier",
+        "Déposer le dossier ? Son contenu et les données des projets seront figés.",
+    ),
+    (A.READY, A.DRAFT): Step("draft", "Revenir en brouillon"),
+    **{(A.SUBMITTED, s): Step("outcome", "Enregistrer la réponse") for s in OUTCOMES},
+}
 
 
-class ApplicationFrozen(ValidationError, PermissionDenied):
-    """An edit of a submitted application (a 403 with the message when not caught)."""
-
-    def __init__(self):
-        super().__init__(FROZEN_MESSAGE)
-
-    def __str__(self) -> str:
-        return FROZEN_MESSAGE
-
-
-class ApplicationQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ApplicationQuerySet:
-        """Applications the user may read (DESIGN §8)."""
-        if not user.is_authenticated:
+class ApplicationQuerySet(TrackedQuerySet):
+    def visible_to(self, access) -> ApplicationQuerySet:
+        """Applications the user may read (DESIGN §8): all of them, the submitted ones, or
+        those including a project they lead."""
+        access = Access.of(access)
+        if not access.is_authenticated:
             return self.none()
-        if user.is_superuser:
-            return self
-        roles = roles_of(user)
-        full = [t for t, r in roles.items() if r in (Role.COORDINATOR, Role.MEMBER)]
-        leads = [t for t, r in roles.items() if r == Role.LEAD]
-        partners = [t for t, r in roles.items() if r == Role.PARTNER]
-        own = ApplicationProject.objects.filter(project__lead_users=user).values("application_id")
+        own = ApplicationProject.objects.filter(project_id__in=access.led).values("application_id")
         return self.filter(
-            Q(territory_id__in=full)
-            | Q(territory_id__in=leads, pk__in=own)
-            | Q(territory_id__in=partners, status__in=SUBMITTED_STATUSES)
+            access.q(Right.APPLICATIONS)
+            | (access.q(Right.SUBMITTED_APPLICATIONS) & Q(status__in=SUBMITTED_STATUSES))
+            | Q(pk__in=own)
         )
 
 
@@ -145,10 +143,14 @@ class Check:
     anchor: str = ""
 
 
-class Application(RemembersLoadedStatus):
+class Application(Lifecycle):
     """A territory's application (dossier de candidature) to a call."""
 
     Status = ApplicationStatus
+    TRANSITIONS = APPLICATION_STEPS
+    FROZEN_IN = frozenset(SUBMITTED_STATUSES)
+    FROZEN_MESSAGE = "Le dossier a été déposé : son contenu ne peut plus être modifié."
+    frozen_except = ("status", "outcome_on", "outcome_comment")  # the outcome, once submitted
 
     call = models.ForeignKey(
         Call, on_delete=models.PROTECT, related_name="applications", verbose_name="appel"
@@ -203,34 +205,22 @@ class Application(RemembersLoadedStatus):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, **kwargs) -> None:
-        with transaction.atomic():
-            stored = self.stored_status()
-            if stored in OUTCOMES or (
-                stored == ApplicationStatus.SUBMITTED and self.status not in OUTCOMES
-            ):
-                raise ApplicationFrozen()
-            super().save(*args, **kwargs)
-
     def get_absolute_url(self) -> str:
         return reverse("projects:application", args=[self.pk])
 
-    def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            if self.stored_status() in SUBMITTED_STATUSES:
-                raise ApplicationFrozen()
-            return super().delete(*args, **kwargs)
+    @property
+    def is_selected(self) -> bool:
+        return self.status == ApplicationStatus.SELECTED
 
     @property
-    def is_frozen(self) -> bool:
-        return getattr(self, "_loaded_status", self.status) in SUBMITTED_STATUSES
+    def has_outcome(self) -> bool:
+        return self.status in OUTCOMES
 
     def can_manage(self, user) -> bool:
-        return role_in(user, self.territory_id) == Role.COORDINATOR
+        return Access.of(user).manages(self.territory_id)
 
     def check_manage(self, user) -> None:
-        if self.is_frozen:
-            raise ApplicationFrozen()
+        self.refuse_if_frozen()
         if not self.can_manage(user):
             raise PermissionDenied("Seule la coordination du territoire gère les candidatures.")
 
@@ -348,86 +338,61 @@ class Application(RemembersLoadedStatus):
         totals["by_kind"] = sorted(by_kind.items(), key=lambda kv: (-kv[1], kv[0]))
         return totals
 
-    # --- lifecycle ------------------------------------------------------------------
+    # --- lifecycle (APPLICATION_STEPS) ---------------------------------------------
 
-    def _set_status(self, status: str, *, by, reason: str, **fields) -> None:
-        for name, value in fields.items():
-            setattr(self, name, value)
-        self.status = status
-        self._history_user = by
-        self._change_reason = reason
-        self.save()
-
-    def mark_ready(self, *, by) -> None:
+    def mark_ready(self, *, by, at=None) -> None:
         self.check_manage(by)
-        if self.status != ApplicationStatus.DRAFT:
-            raise ValidationError("Seul un brouillon peut être déclaré prêt.")
         if not self.is_complete():
             raise ValidationError("La liste de vérification comporte encore des points ouverts.")
-        self._set_status(ApplicationStatus.READY, by=by, reason="Dossier déclaré prêt")
+        self.transition_to(ApplicationStatus.READY, by=by, reason="Dossier déclaré prêt", at=at)
 
-    def back_to_draft(self, *, by) -> None:
+    def back_to_draft(self, *, by, at=None) -> None:
         self.check_manage(by)
-        if self.status != ApplicationStatus.READY:
-            raise ValidationError("Seul un dossier prêt peut revenir en brouillon.")
-        self._set_status(ApplicationStatus.DRAFT, by=by, reason="Retour en brouillon")
+        self.transition_to(ApplicationStatus.DRAFT, by=by, reason="Retour en brouillon", at=at)
 
-    def submit(self, *, by) -> None:
+    def submit(self, *, by, at=None) -> None:
         """Submit: freeze the project data, render the dossier once (PDF/A), store its hash."""
+        from projects.dossier import TEMPLATE, dossier_context
+
         self.check_manage(by)
-        if self.status != ApplicationStatus.READY:
-            raise ValidationError("Le dossier doit d'abord être déclaré prêt.")
-        from projects.dossier import dossier_html, render_dossier_pdf
-
-        try:
-            with transaction.atomic():
-                locked = Application.objects.select_for_update().get(pk=self.pk)
-                if locked.status != ApplicationStatus.READY:
-                    raise ValidationError("Le dossier a déjà été déposé.")
-                projects = self.project_data()
-                if problems := [c for c in self.checklist(projects) if not c.ok]:
-                    raise ValidationError([f"{c.label} : {c.detail}" for c in problems])
-                self.snapshot = {
-                    "taken_at": timezone.now().isoformat(),
-                    "projects": projects,
-                    "sections": [
-                        {"key": s.key, "title": s.title, "text": text}
-                        for s, text in self.section_rows()
-                    ],
-                }
-                self.submitted_at = timezone.now()
-                self.submitted_by = by
-                html = dossier_html(self, final=True)
-                self.content_sha256 = hashlib.sha256(html.encode()).hexdigest()
-                pdf = render_dossier_pdf(self, final=True)
-                self.dossier_sha256 = hashlib.sha256(pdf).hexdigest()
-                self.dossier_pdf.save(
-                    f"dossier-{self.pk}-{self.dossier_sha256[:12]}.pdf",
-                    ContentFile(pdf),
-                    save=False,
+        at = at or timezone.now()
+        with transaction.atomic():
+            draft = self.locked_for(ApplicationStatus.SUBMITTED)
+            projects = draft.project_data()
+            if problems := [c for c in draft.checklist(projects) if not c.ok]:
+                raise ValidationError([f"{c.label} : {c.detail}" for c in problems])
+            draft.snapshot = {
+                "taken_at": at.isoformat(),
+                "projects": projects,
+                "sections": [
+                    {"key": s.key, "title": s.title, "text": text}
+                    for s, text in draft.section_rows()
+                ],
+            }
+            draft.submitted_at, draft.submitted_by = at, by  # printed in the dossier
+            context, name = dossier_context(draft, final=True), f"dossier-{self.pk}"
+            with archive_pdf(draft, "dossier", TEMPLATE, context, name=name) as archived:
+                self.transition_to(
+                    ApplicationStatus.SUBMITTED,
+                    by=by,
+                    reason="Dossier déposé",
+                    at=at,
+                    snapshot=draft.snapshot,
+                    submitted_at=at,
+                    submitted_by=by,
+                    **archived,
                 )
-                self._set_status(ApplicationStatus.SUBMITTED, by=by, reason="Dossier déposé")
-        except Exception:
-            # The database rolled back: forget what this object was given, and the stored file.
-            if self.dossier_pdf:
-                self.dossier_pdf.delete(save=False)
-            self.snapshot = self.submitted_at = self.submitted_by = None
-            self.content_sha256 = self.dossier_sha256 = ""
-            self.status = self._loaded_status = ApplicationStatus.READY
-            raise
 
-    def record_outcome(self, status: str, *, by, on, comment: str = "") -> None:
+    def record_outcome(self, status: str, *, by, on, comment: str = "", at=None) -> None:
         if not self.can_manage(by):
             raise PermissionDenied("Seule la coordination du territoire gère les candidatures.")
-        if self.status != ApplicationStatus.SUBMITTED or status not in OUTCOMES:
-            raise ValidationError("La réponse se saisit sur un dossier déposé.")
         if on is None:
             raise ValidationError("Indiquez la date de la réponse.")
-        labels = dict(ApplicationStatus.choices)
-        self._set_status(
+        self.transition_to(
             status,
             by=by,
-            reason=f"Réponse : {labels[status]}",
+            reason=f"Réponse : {dict(ApplicationStatus.choices).get(status, status)}",
+            at=at,
             outcome_on=on,
             outcome_comment=(comment or "").strip(),
         )
@@ -529,27 +494,10 @@ def project_facts(item: ApplicationProject) -> dict:
     }
 
 
-class FrozenWithApplication(models.Model):
-    """Rows of an application: they freeze with it when it is submitted."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs) -> None:
-        with transaction.atomic():
-            if self.application.stored_status() in SUBMITTED_STATUSES:
-                raise ApplicationFrozen()
-            super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        with transaction.atomic():
-            if self.application.stored_status() in SUBMITTED_STATUSES:
-                raise ApplicationFrozen()
-            return super().delete(*args, **kwargs)
-
-
-class SectionAnswer(FrozenWithApplication):
+class SectionAnswer(Freezable):
     """The text an application gives for one section of the call."""
+
+    frozen_with = "application"
 
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="answers", verbose_name="candidature"
@@ -559,6 +507,7 @@ class SectionAnswer(FrozenWithApplication):
     )
     text = models.TextField("texte", blank=True)
 
+    objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -571,8 +520,10 @@ class SectionAnswer(FrozenWithApplication):
         return str(self.section)
 
 
-class ApplicationProject(FrozenWithApplication):
+class ApplicationProject(Freezable):
     """A project included in an application, with the aid requested and its rank."""
+
+    frozen_with = "application"
 
     application = models.ForeignKey(
         Application, on_delete=models.CASCADE, related_name="items", verbose_name="candidature"
@@ -592,6 +543,7 @@ class ApplicationProject(FrozenWithApplication):
     )
     rank = models.PositiveSmallIntegerField("rang", default=1)
 
+    objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -17,6 +17,10 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from ..access import Access, Actor, NationalRole, Right, Role
+from ..lifecycle import HistoryCause, save_change
+from .audit import TrackedQuerySet
+
 
 def validate_siren(value: str) -> None:
     """A SIREN is nine digits whose Luhn checksum is valid."""
@@ -34,34 +38,10 @@ def validate_siren(value: str) -> None:
         raise ValidationError("Ce SIREN n'est pas valide (clé de contrôle incorrecte).")
 
 
-class RemembersLoadedStatus(models.Model):
-    """Keeps the status read from the database, so that save() can refuse to change a record
-    whose stored status has frozen it (validated minutes, a submitted application)."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        self._loaded_status = self.status
-
-    @classmethod
-    def from_db(cls, db, field_names, values, *, fetch_mode=None):
-        instance = super().from_db(db, field_names, values, fetch_mode=fetch_mode)
-        instance._loaded_status = instance.__dict__.get("status")
-        return instance
-
-    def refresh_from_db(self, *args, **kwargs) -> None:
-        super().refresh_from_db(*args, **kwargs)
-        self._loaded_status = self.status
-
-    def stored_status(self) -> str | None:
-        """The status in the database now, read under a row lock: a write that races with a
-        validation waits for it, then sees the frozen status (call inside a transaction)."""
-        if self.pk is None:
-            return None
-        rows = type(self)._default_manager.select_for_update().filter(pk=self.pk)
-        return rows.values_list("status", flat=True).first()
+class TerritoryQuerySet(TrackedQuerySet):
+    def reachable_by(self, access) -> TerritoryQuerySet:
+        """The territories the user works in (every one for national roles)."""
+        return self.filter(Access.of(access).q_territories("pk"))
 
 
 class Territory(models.Model):
@@ -86,8 +66,16 @@ class Territory(models.Model):
     intercommunalities = models.ManyToManyField(
         "Organisation", verbose_name="intercommunalités", blank=True, related_name="+"
     )
+    organisations = models.ManyToManyField(
+        "Organisation",
+        verbose_name="organisations du territoire",
+        blank=True,
+        related_name="territories",
+        help_text="Les organisations proposées dans les formulaires du territoire.",
+    )
 
-    history = HistoricalRecords()
+    objects = TerritoryQuerySet.as_manager()
+    history = HistoricalRecords(m2m_fields=[organisations])
 
     class Meta:
         verbose_name = "territoire"
@@ -119,6 +107,7 @@ class Organisation(models.Model):
         "SIREN", max_length=9, blank=True, validators=[validate_siren], db_index=True
     )
 
+    objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -132,19 +121,6 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class Role(models.TextChoices):
-    COORDINATOR = "coordinator", "Coordination (chef de projet TI)"
-    LEAD = "lead", "Porteur de projet"
-    MEMBER = "member", "Membre de comité"
-    PARTNER = "partner", "Partenaire / financeur"
-
-
-class MembershipQuerySet(models.QuerySet):
-    def roles_of(self, user) -> dict[int, str]:
-        """Map territory id → role for one user (one query)."""
-        return dict(self.filter(user=user).values_list("territory_id", "role"))
 
 
 class Membership(models.Model):
@@ -169,7 +145,7 @@ class Membership(models.Model):
         verbose_name="organisation",
     )
 
-    objects = MembershipQuerySet.as_manager()
+    objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -183,20 +159,39 @@ class Membership(models.Model):
         return f"{self.user} — {self.territory} ({self.get_role_display()})"
 
 
-def roles_of(user) -> dict[int, str]:
-    """The user's roles by territory id, cached on the user object for the request."""
-    if not user.is_authenticated:
-        return {}
-    if not hasattr(user, "_tdi_roles"):
-        user._tdi_roles = Membership.objects.roles_of(user)
-    return user._tdi_roles
+class NationalMembership(models.Model):
+    """A role held outside territories: the national reader, or the national admin (DESIGN §8)."""
 
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="national_membership",
+        verbose_name="utilisateur",
+    )
+    role = models.CharField("rôle national", max_length=20, choices=NationalRole.choices)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="organisation",
+    )
 
-def role_in(user, territory_id: int) -> str | None:
-    """The user's role in a territory; national admins act as coordinators everywhere."""
-    if user.is_authenticated and user.is_superuser:
-        return Role.COORDINATOR
-    return roles_of(user).get(territory_id)
+    objects = TrackedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "rôle national"
+        verbose_name_plural = "rôles nationaux"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__in=NationalRole.values), name="national_role_valid"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()}"
 
 
 class Stage(models.TextChoices):
@@ -221,9 +216,9 @@ class Stage(models.TextChoices):
     ABANDONED = "abandoned", "Abandonné"
 
 
-# Who may make a move: the project's lead (or a coordinator), only a coordinator, or only the
-# committees code (agenda changes and decisions), which passes automatic=True.
-LEAD, COORDINATOR, AUTOMATIC = "lead", "coordinator", "automatic"
+# Who may make a move (projects.access.Actor): the project's lead (or a coordinator), only a
+# coordinator, or only a committee.
+LEAD, COORDINATOR, AUTOMATIC = Actor.LEAD, Actor.COORDINATOR, Actor.COMMITTEE
 
 
 @dataclass(frozen=True)
@@ -300,20 +295,16 @@ class Axis(models.TextChoices):
     OTHER = "other", "Autre"
 
 
-class ProjectQuerySet(models.QuerySet):
-    def visible_to(self, user) -> ProjectQuerySet:
-        """Projects of the user's territories that their role lets them see (DESIGN §8)."""
-        if not user.is_authenticated:
+class ProjectQuerySet(TrackedQuerySet):
+    def visible_to(self, access) -> ProjectQuerySet:
+        """The projects whose card the user may open (Access.sees, as a filter)."""
+        access = Access.of(access)
+        if not access.is_authenticated:
             return self.none()
-        if user.is_superuser:
-            return self
-        roles = roles_of(user)
-        coordinated = [t for t, r in roles.items() if r == Role.COORDINATOR]
-        lead_of = Project.lead_users.through.objects.filter(user=user).values("project_id")
         return self.filter(
-            Q(territory_id__in=coordinated)
-            | Q(territory_id__in=list(roles), pk__in=lead_of)
-            | (Q(territory_id__in=list(roles)) & ~Q(stage__in=PRIVATE_STAGES))
+            access.q(Right.DRAFTS)
+            | (access.q(Right.CARDS) & ~Q(stage__in=PRIVATE_STAGES))
+            | Q(pk__in=access.led)
         )
 
     def active(self) -> ProjectQuerySet:
@@ -383,7 +374,9 @@ class Project(models.Model):
     updated_at = models.DateTimeField("modifié le", auto_now=True)
 
     objects = ProjectQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[lead_users, partners], excluded_fields=["updated_at"])
+    history = HistoricalRecords(
+        m2m_fields=[lead_users, partners], excluded_fields=["updated_at"], bases=[HistoryCause]
+    )
 
     class Meta:
         verbose_name = "projet"
@@ -480,51 +473,37 @@ class Project(models.Model):
     def is_side_stage(self) -> bool:
         return self.stage not in MAIN_PATH and self.stage != Stage.RESERVES
 
-    # --- permissions (DESIGN §8) -------------------------------------------------------
+    # --- what the workflow allows (who may act: projects.access) ----------------------
+
+    @property
+    def is_private(self) -> bool:
+        """Still being written: only its leads and the coordination see it (DESIGN §8)."""
+        return self.stage in PRIVATE_STAGES
+
+    @property
+    def lead_edit_mode(self) -> str | None:
+        """What the project's lead may edit at this stage: 'full', 'progress' or None."""
+        if self.stage in LEAD_EDITABLE_STAGES:
+            return "full"
+        if self.stage in PROGRESS_STAGES:
+            return "progress"
+        return None
 
     def is_led_by(self, user) -> bool:
         if "lead_users" in getattr(self, "_prefetched_objects_cache", {}):
             return any(u.pk == user.pk for u in self.lead_users.all())
         return self.lead_users.filter(pk=user.pk).exists()
 
-    def role_of(self, user) -> str | None:
-        return role_in(user, self.territory_id)
-
-    def edit_mode(self, user) -> str | None:
-        """'full' (every field), 'progress' (progress fields only) or None."""
-        if self.is_archived:
-            return None
-        role = self.role_of(user)
-        if role == Role.COORDINATOR:
-            return "full"
-        if role == Role.LEAD and self.is_led_by(user):
-            if self.stage in LEAD_EDITABLE_STAGES:
-                return "full"
-            if self.stage in PROGRESS_STAGES:
-                return "progress"
-        return None
-
     def can_move(self, user, to: str) -> bool:
-        move = MOVES.get((self.stage, to))
-        if move is None or move.actor == AUTOMATIC or self.is_archived:
-            return False
-        role = self.role_of(user)
-        if role == Role.COORDINATOR:
-            return True
-        return move.actor == LEAD and role == Role.LEAD and self.is_led_by(user)
+        return Access.of(user).may_move(self, MOVES.get((self.stage, to)))
 
     def allowed_moves(self, user) -> list[tuple[str, Move]]:
+        access = Access.of(user)
         return [
             (to, move)
             for (frm, to), move in MOVES.items()
-            if frm == self.stage and self.can_move(user, to)
+            if frm == self.stage and access.may_move(self, move)
         ]
-
-    def can_manage_documents(self, user) -> bool:
-        return self.edit_mode(user) is not None
-
-    def can_archive(self, user) -> bool:
-        return self.role_of(user) == Role.COORDINATOR
 
     # --- workflow ----------------------------------------------------------------------
 
@@ -541,64 +520,74 @@ class Project(models.Model):
             problems.append("Le plan de financement doit comporter au moins une ligne.")
         return problems
 
-    def move_to(self, stage: str, *, by, reason: str = "", automatic: bool = False) -> None:
-        """Apply one stage move: check it, the actor's right and the guards, record the reason.
-
-        The row is locked so that two concurrent moves cannot both apply. Raises
-        PermissionDenied when the actor may not make the move and ValidationError when the move
-        is not allowed from the current stage or a guard fails.
-        """
-        reason = (reason or "").strip()
+    def move_to(self, stage: str, *, by, reason: str = "", at=None) -> None:
+        """Apply one stage move made by a person: check it, their right to make it and the
+        guards, record the reason and the moment (`at`, default now), under a row lock so that
+        two concurrent moves cannot both apply. PermissionDenied: the actor may not make it (a
+        committee's move is never a person's); ValidationError: not from this stage, or a guard
+        fails."""
         with transaction.atomic():
-            locked = Project.objects.select_for_update().get(pk=self.pk)
-            move = MOVES.get((locked.stage, stage))
-            if move is None:
-                raise ValidationError(
-                    f"Le passage de « {Stage(locked.stage).label} » à "
-                    f"« {Stage(stage).label if stage in Stage.values else stage} » "
-                    "n'est pas prévu."
-                )
-            if move.actor == AUTOMATIC and not automatic:
+            locked, move = self._locked_move(stage)
+            if move.actor == AUTOMATIC:
                 raise PermissionDenied("Ce changement d'étape découle d'une décision de comité.")
-            if not automatic and not locked.can_move(by, stage):
+            if not locked.can_move(by, stage):
                 raise PermissionDenied(
                     "Vous n'avez pas le droit d'effectuer ce changement d'étape."
                 )
-            if move.motive_required and not reason:
-                raise ValidationError("Le motif est obligatoire pour ce changement d'étape.")
-            if stage == Stage.SUBMITTED and (problems := locked.submission_problems()):
-                raise ValidationError(problems)
             if (
-                not automatic
-                and stage not in SIDE_STAGES
+                stage not in SIDE_STAGES
                 and locked.reserves.filter(is_blocking=True, lifted_at__isnull=True).exists()
             ):
                 raise ValidationError(
                     "Des réserves bloquantes restent à lever avant de passer à l'étape suivante."
                 )
-            previous = locked.stage
-            locked.stage = stage
-            locked._change_reason = reason or f"{Stage(previous).label} → {Stage(stage).label}"
-            locked._history_user = by
-            locked.save()
-        self.stage = locked.stage
-        self.updated_at = locked.updated_at
+            self._apply_move(locked, move, stage, by=by, reason=reason, at=at)
 
-    def archive(self, *, by, reason: str = "") -> None:
-        if not self.can_archive(by):
+    def follow_committee(self, stage: str, *, by, cause, reason: str, at=None) -> None:
+        """Apply a move that a committee causes (agenda change, cancelled meeting, decision or
+        its amendment, reserves lifted), recorded with its cause: "agendaitem:12", "reserve:3"."""
+        if isinstance(cause, models.Model):
+            cause = f"{cause._meta.model_name}:{cause.pk}"
+        with transaction.atomic():
+            locked, move = self._locked_move(stage)
+            if move.actor != AUTOMATIC:
+                raise PermissionDenied("Ce changement d'étape ne découle pas d'un comité.")
+            self._apply_move(locked, move, stage, by=by, reason=reason, at=at, cause=cause)
+
+    def _locked_move(self, stage: str) -> tuple[Project, Move]:
+        """The project as stored, under a row lock, and the move of the table to `stage`."""
+        locked = Project.objects.select_for_update().get(pk=self.pk)
+        move = MOVES.get((locked.stage, stage))
+        if move is None:
+            raise ValidationError(
+                f"Le passage de « {Stage(locked.stage).label} » à "
+                f"« {Stage(stage).label if stage in Stage.values else stage} » "
+                "n'est pas prévu."
+            )
+        return locked, move
+
+    def _apply_move(self, locked, move: Move, stage: str, *, by, reason, at, cause="") -> None:
+        reason = (reason or "").strip()
+        if move.motive_required and not reason:
+            raise ValidationError("Le motif est obligatoire pour ce changement d'étape.")
+        if stage == Stage.SUBMITTED and (problems := locked.submission_problems()):
+            raise ValidationError(problems)
+        reason = reason or f"{Stage(locked.stage).label} → {Stage(stage).label}"
+        locked.stage = stage
+        save_change(locked, by=by, reason=reason, at=at, cause=cause)
+        self.stage, self.updated_at = locked.stage, locked.updated_at
+
+    def archive(self, *, by, reason: str = "", at=None) -> None:
+        if not Access.of(by).manages(self.territory_id):
             raise PermissionDenied("Seule la coordination peut archiver un projet.")
         self.is_archived = True
-        self._change_reason = reason or "Projet archivé"
-        self._history_user = by
-        self.save()
+        save_change(self, by=by, reason=reason or "Projet archivé", at=at)
 
-    def restore(self, *, by) -> None:
-        if not self.can_archive(by):
+    def restore(self, *, by, at=None) -> None:
+        if not Access.of(by).manages(self.territory_id):
             raise PermissionDenied("Seule la coordination peut désarchiver un projet.")
         self.is_archived = False
-        self._change_reason = "Projet désarchivé"
-        self._history_user = by
-        self.save()
+        save_change(self, by=by, reason="Projet désarchivé", at=at)
 
 
 class FundingInstrument(models.TextChoices):
@@ -648,6 +637,7 @@ class FundingLine(models.Model):
         "statut", max_length=20, choices=Status.choices, default=Status.PLANNED
     )
 
+    objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -715,6 +705,7 @@ class Indicator(models.Model):
     unit = models.CharField("unité", max_length=20, blank=True)
     measured_on = models.DateField("date de mesure", null=True, blank=True)
 
+    objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -743,6 +734,7 @@ class Milestone(models.Model):
     due_on = models.DateField("échéance")
     done_on = models.DateField("réalisé le", null=True, blank=True)
 
+    objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -808,6 +800,7 @@ class Document(models.Model):
     )
     uploaded_at = models.DateTimeField("déposé le", default=timezone.now)
 
+    objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -821,7 +814,7 @@ class Document(models.Model):
         return reverse("projects:document_download", args=[self.project_id, self.pk])
 
 
-class ReserveQuerySet(models.QuerySet):
+class ReserveQuerySet(TrackedQuerySet):
     def open(self) -> ReserveQuerySet:
         return self.filter(lifted_at__isnull=True)
 
@@ -884,37 +877,27 @@ class Reserve(models.Model):
     def is_overdue(self) -> bool:
         return not self.is_lifted and self.due_on is not None and self.due_on < date.today()
 
-    def can_lift(self, user) -> bool:
-        if self.is_lifted or self.project.is_archived:
-            return False
-        role = self.project.role_of(user)
-        if role == Role.COORDINATOR:
-            return True
-        if role is None:
-            return False
-        return self.owner_id == user.pk or (role == Role.LEAD and self.project.is_led_by(user))
-
-    def lift(self, *, by, proof: str = "", document: Document | None = None) -> None:
+    def lift(self, *, by, proof: str = "", document: Document | None = None, at=None) -> None:
         """Lift the reserve with a proof; the last blocking COTECH reserve moves the project on."""
         proof = (proof or "").strip()
-        if not self.can_lift(by):
+        if not Access.of(by).may_lift(self):
             raise PermissionDenied("Vous ne pouvez pas lever cette réserve.")
         if not proof and document is None:
             raise ValidationError("Indiquez la justification ou joignez une pièce.")
+        at = at or timezone.now()
         with transaction.atomic():
-            self.lifted_at = timezone.now()
+            self.lifted_at = at
             self.lifted_by = by
             self.proof = proof
             self.proof_document = document
-            self._history_user = by
-            self._change_reason = "Levée de la réserve"
-            self.save()
+            save_change(self, by=by, reason="Levée de la réserve", at=at)
             project = self.project
             still_open = project.reserves.open().filter(is_blocking=True).exists()
             if project.stage == Stage.RESERVES and not still_open:
-                project.move_to(
+                project.follow_committee(
                     Stage.READY_COPIL,
                     by=by,
-                    automatic=True,
+                    cause=self,
                     reason="Toutes les réserves bloquantes de l'avis du COTECH sont levées",
+                    at=at,
                 )

@@ -84,3 +84,10 @@ def get_item(mapping: dict, key):
 def sub(limit: int, text: str) -> int:
     """Characters left: limit minus the length of the text."""
     return int(limit) - len(text or "")
+
+
+@register.filter
+def sees_details(access, project) -> bool:
+    """Whether the reader may see a project's figures and files (projects.access: a lead reads
+    other companies' projects as cards only)."""
+    return access.sees_details(project)

@@ -87,6 +87,7 @@ def test_lead_edits_funding_plan_one_history_row_per_changed_object(
 
 def test_editing_fields_and_partners_makes_one_project_history_row(client_for, full_project, users):
     partner = OrganisationFactory(name="Nogentech")
+    full_project.territory.organisations.add(partner)
     before = history_counts(full_project)
     data = edit_data(full_project, title="Nouveau titre", partners=[partner.pk])
     assert (
@@ -114,6 +115,7 @@ def test_unchanged_submit_writes_no_history(client_for, full_project):
 
 def test_add_and_delete_rows(client_for, full_project):
     funder = Organisation.objects.create(name="Région Grand Est", kind="region")
+    full_project.territory.organisations.add(funder)
     line = full_project.funding_lines.first()
     data = edit_data(
         full_project,

@@ -36,8 +36,8 @@ def test_timeline_labels_values_like_a_person_reads_them(project, users):
     assert move.reason == "Dossier complet"
     assert move.user == users["coordinator"]
 
-    cost = next(e for e in entries if any(c.label == "Coût total ht" for c in e.changes))
-    change = next(c for c in cost.changes if c.label == "Coût total ht")
+    cost = next(e for e in entries if any(c.label == "Coût total HT" for c in e.changes))
+    change = next(c for c in cost.changes if c.label == "Coût total HT")
     assert (change.old, change.new) == ("100\u202f000\u00a0€", "1\u202f250\u202f000\u00a0€")
 
     status = next(

@@ -15,6 +15,8 @@ PROJECT_URLS = [
     "/projets/{pk}/historique/",
     "/projets/{pk}/historique/?date=2026-01-01",
 ]
+# A lead reads another company's project card, not its history (DESIGN §8).
+OTHER_LEAD = {PROJECT_URLS[0]: 200, PROJECT_URLS[1]: 403, PROJECT_URLS[2]: 403}
 
 
 @pytest.mark.parametrize("url", PROJECT_URLS)
@@ -24,7 +26,7 @@ PROJECT_URLS = [
         (None, 302),
         ("coordinator", 200),
         ("lead", 200),
-        ("other_lead", 200),
+        ("other_lead", OTHER_LEAD),
         ("member", 200),
         ("partner", 200),
         ("admin", 200),
@@ -32,6 +34,8 @@ PROJECT_URLS = [
     ],
 )
 def test_project_pages_permissions(client_for, project, url, name, expected, htmx_headers):
+    if isinstance(expected, dict):
+        expected = expected[url]
     response = client_for(name).get(url.format(pk=project.pk))
     assert response.status_code == expected
     if expected == 302:

@@ -61,10 +61,16 @@ def test_committee_moves_need_the_committee_code(project, users):
     assert MOVES[(Stage.ELIGIBLE, Stage.COTECH)].actor == AUTOMATIC
     with pytest.raises(PermissionDenied):
         project.move_to(Stage.COTECH, by=users["coordinator"])
-    project.move_to(
-        Stage.COTECH, by=users["coordinator"], reason="Inscrit au COTECH", automatic=True
+    # A person's move never goes through the committees' door.
+    with pytest.raises(PermissionDenied):
+        project.follow_committee(
+            Stage.DRAFTING, by=users["coordinator"], cause="agendaitem:1", reason="À compléter"
+        )
+    project.follow_committee(
+        Stage.COTECH, by=users["coordinator"], cause="agendaitem:1", reason="Inscrit au COTECH"
     )
     assert project.stage == Stage.COTECH
+    assert project.history.first().history_cause == "agendaitem:1"
 
 
 def test_motive_is_mandatory_for_side_stages_and_back_moves(project, users):

@@ -18,7 +18,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from unittest import mock
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
@@ -38,6 +37,7 @@ from committees.models import (
     Decision,
     Meeting,
 )
+from projects.lifecycle import save_change
 from projects.management.commands.demo_projects import (
     BPI,
     CA_CHAUMONT,
@@ -560,13 +560,10 @@ class Command(BaseCommand):
 
     # --- loading ---------------------------------------------------------------------------
 
-    def save(self, obj: models.Model, moment: datetime, reason: str, by=None) -> Any:
+    def save(self, obj: models.Model, moment: datetime, reason: str, by=None, **kwargs) -> Any:
         """Save a tracked object with its history author, reason and date, and count it."""
-        obj._history_user = by or self.coordinator
-        obj._history_date = moment
-        obj._change_reason = reason
         adding = obj._state.adding
-        obj.save()
+        save_change(obj, by=by or self.coordinator, reason=reason, at=moment, **kwargs)
         if adding:
             self.created[str(obj._meta.verbose_name_plural)] += 1
         return obj
@@ -767,10 +764,9 @@ class Command(BaseCommand):
         """Validate the minutes about a week after the meeting, before the committee's next
         one (and never later than now).
 
-        validate_minutes() stamps validated_at with the current time and prints it in the
-        archived PDF: the clock is set to the moment of the validation while it runs, so that
-        the minutes of a 2025 meeting do not read as validated today. The actions done by then
-        are marked done first, so that the archived minutes show them as they were.
+        The moment of the validation is printed in the archived PDF, so that the minutes of a
+        2025 meeting do not read as validated today. The actions done by then are marked done
+        first, so that the archived minutes show them as they were.
         """
         day = plan.day + timedelta(days=8)
         if plan.next_day:
@@ -780,17 +776,15 @@ class Command(BaseCommand):
         moment = min(at(day, time(16, 30)), self.now - timedelta(hours=1))
         moment = max(moment, meeting.starts_at + timedelta(hours=4))
         self.complete_actions(moment)
-        meeting._history_date = moment
-        with mock.patch.object(timezone, "now", return_value=moment):
-            meeting.validate_minutes(by=self.coordinator)
+        meeting.validate_minutes(by=self.coordinator, at=moment)
 
     def complete_actions(self, until: datetime) -> None:
         """Mark done the actions whose (past) day of completion comes before a moment."""
         for action, done in list(self.pending_actions):
             moment = min(at(done, time(14)), self.now - timedelta(minutes=1))
             if moment <= until:
-                action.done_on = done
-                self.save(action, moment, reason="Action réalisée")
+                action.done_on = done  # all that a validated meeting leaves open
+                self.save(action, moment, reason="Action réalisée", update_fields=["done_on"])
                 self.pending_actions.remove((action, done))
 
     def create_convened(self, plan: Plan) -> None:
@@ -813,11 +807,12 @@ class Command(BaseCommand):
             self.create_item(meeting, order, {**entry, "notes": ""}, moment, None, 0)
         convened = at(weekday(timezone.localdate(last, PARIS) + timedelta(days=3)), time(10))
         convened = max(min(convened, self.now - timedelta(hours=2)), last + timedelta(minutes=5))
-        meeting._history_date = convened
-        meeting._set_status(
+        # The convocation without its e-mails: the demo sends none.
+        meeting.transition_to(
             Meeting.Status.CONVENED,
             by=self.coordinator,
             reason="Convocation envoyée",
+            at=convened,
             convened_at=convened,
         )
 
@@ -945,8 +940,8 @@ class Command(BaseCommand):
         if existing:
             item.reserves.add(*existing)
             return
+        # As record_decision writes it: the motive stays in the (confidential) minutes.
         origin = f"{meeting.title} — {D.FAVORABLE_RESERVES.label}"
-        origin += f" : {passage.motive}" if passage.motive else ""
         leads = list(project.lead_users.all())
         owner = leads[0] if leads else None
         left = next(
@@ -1627,10 +1622,7 @@ class ApplicationsLoader:
         return min(at(date.fromisoformat(day), time(hour, minute)), self.now - timedelta(hours=1))
 
     def save(self, obj: models.Model, moment: datetime, reason: str) -> Any:
-        obj._history_user = self.coordinator
-        obj._change_reason = reason
-        with mock.patch.object(timezone, "now", return_value=moment):
-            obj.save()
+        save_change(obj, by=self.coordinator, reason=reason, at=moment)
         return obj
 
     def project(self, title: str) -> Project:
@@ -1696,18 +1688,16 @@ class ApplicationsLoader:
         ready = self.moment(TERRITORY_DAYS["ready"], 10, 30)
         submitted = self.moment(TERRITORY_DAYS["submitted"], 15)
         try:
-            with mock.patch.object(timezone, "now", return_value=ready):
-                application.mark_ready(by=coordinator)
-            with mock.patch.object(timezone, "now", return_value=submitted):
-                application.submit(by=coordinator)
+            application.mark_ready(by=coordinator, at=ready)
+            application.submit(by=coordinator, at=submitted)
             decided = max(self.moment(TERRITORY_DAYS["outcome"], 11), submitted)
-            with mock.patch.object(timezone, "now", return_value=decided):
-                application.record_outcome(
-                    Application.Status.SELECTED,
-                    by=coordinator,
-                    on=timezone.localdate(decided, PARIS),
-                    comment=typeset(OUTCOME_COMMENT),
-                )
+            application.record_outcome(
+                Application.Status.SELECTED,
+                by=coordinator,
+                on=timezone.localdate(decided, PARIS),
+                comment=typeset(OUTCOME_COMMENT),
+                at=decided,
+            )
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from error
         return application

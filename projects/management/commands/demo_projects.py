@@ -11,6 +11,7 @@ import zlib
 from collections import Counter, deque
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import count
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -20,11 +21,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.utils import timezone
 
+from projects.lifecycle import history_stamp, save_change
 from projects.models import (
+    AUTOMATIC,
     LEAD,
     MOVES,
     Axis,
-    Document,
     FundingInstrument,
     FundingLine,
     FundingStatus,
@@ -32,6 +34,8 @@ from projects.models import (
     IndicatorKind,
     Membership,
     Milestone,
+    NationalMembership,
+    NationalRole,
     Organisation,
     OrganisationKind,
     Project,
@@ -104,7 +108,15 @@ ACCOUNTS: list[dict[str, Any]] = [
         "name": ("Hélène", "Moreau"),
         "description": "ANCT – administration nationale (tous les territoires)",
         "memberships": [],
+        "national": NationalRole.ADMIN,
         "superuser": True,
+    },
+    {
+        "username": "national",
+        "name": ("Thomas", "Girardin"),
+        "description": "DGE – lecture nationale (tous les territoires, sans modification)",
+        "memberships": [],
+        "national": NationalRole.READER,
     },
     {
         "username": "autre",
@@ -988,12 +1000,12 @@ class Command(BaseCommand):
 
     # --- loading -------------------------------------------------------------------------
 
-    def create(self, model: type[models.Model], by: AbstractUser, **fields: Any) -> Any:
-        """Create a tracked object with its history user and reason, and count it."""
+    def create(
+        self, model: type[models.Model], by: AbstractUser, *, at: datetime | None = None, **fields
+    ) -> Any:
+        """Create a tracked object with its history user, reason and moment, and count it."""
         obj = model(**fields)
-        obj._history_user = by
-        obj._change_reason = CHANGE_REASON
-        obj.save()
+        save_change(obj, by=by, reason=CHANGE_REASON, at=at)
         self.created[str(model._meta.verbose_name_plural)] += 1
         return obj
 
@@ -1017,6 +1029,8 @@ class Command(BaseCommand):
                 self.created["comptes"] += 1
             user.set_password(DEMO_PASSWORD)
             user.save()
+            if account.get("national") and not NationalMembership.objects.filter(user=user):
+                self.create(NationalMembership, user, user=user, role=account["national"])
             users[account["username"]] = user
         return users
 
@@ -1038,6 +1052,16 @@ class Command(BaseCommand):
             fields = ("code", "name", "prefix", "region", "department")
             territory = self.create(Territory, by, **{field: spec[field] for field in fields})
         territory.intercommunalities.add(*(organisations[n] for n in spec["intercommunalities"]))
+        # The directory offered in the territory's forms: its own organisations and the shared
+        # bodies. Only the missing ones are added, so that a rerun writes no history.
+        names = [name for name, _, _ in (*ORGANISATIONS, *spec["organisations"])]
+        missing = {organisations[n].pk for n in names} - set(
+            territory.organisations.values_list("pk", flat=True)
+        )
+        if missing:
+            territory._history_user = by
+            territory._change_reason = CHANGE_REASON
+            territory.organisations.add(*missing)
         return territory
 
     def load_memberships(
@@ -1069,16 +1093,21 @@ class Command(BaseCommand):
         users: dict[str, AbstractUser],
         by: AbstractUser,
     ) -> None:
-        """Create one project in stage idea with its plan, move it to its target stage, then
-        date its history as the data tells (see plan_days)."""
+        """Create one project in stage idea with its plan and move it to its target stage, each
+        change at the moment the data tells (see plan_days)."""
         if Project.objects.filter(territory=territory, title=spec["title"]).exists():
             return
         stage = spec["stage"]
         lead = organisations[spec["lead"]]
         start, end = spec["dates"]
+        path = self.path(spec)
+        moments = plan_moments(spec, path, self.now)
+        # The creation, its rows, then its lead users and partners, a second apart.
+        clock = (moments[0] + timedelta(seconds=n) for n in count())
         project = self.create(
             Project,
             by,
+            at=next(clock),
             territory=territory,
             title=spec["title"],
             summary=spec["summary"],
@@ -1096,6 +1125,7 @@ class Command(BaseCommand):
             self.create(
                 FundingLine,
                 by,
+                at=next(clock),
                 project=project,
                 funder=lead if funder == SELF else organisations[funder],
                 instrument=instrument,
@@ -1108,6 +1138,7 @@ class Command(BaseCommand):
             self.create(
                 Indicator,
                 by,
+                at=next(clock),
                 project=project,
                 kind=IndicatorKind(kind),
                 target=Decimal(str(target)),
@@ -1116,83 +1147,50 @@ class Command(BaseCommand):
             )
         for title, due, *done in spec["milestones"]:
             self.create(
-                Milestone, by, project=project, title=title, due_on=day(due), done_on=day(*done)
+                Milestone,
+                by,
+                at=next(clock),
+                project=project,
+                title=title,
+                due_on=day(due),
+                done_on=day(*done),
             )
-
-        project._history_user = by
-        project._change_reason = CHANGE_REASON
         lead_user = users.get(spec.get("lead_user", ""))
         if lead_user:
-            project.lead_users.add(lead_user)
+            with history_stamp(project, by=by, reason=CHANGE_REASON, at=next(clock)):
+                project.lead_users.add(lead_user)
         if spec.get("partners"):
-            project.partners.add(*(organisations[name] for name in spec["partners"]))
+            with history_stamp(project, by=by, reason=CHANGE_REASON, at=next(clock)):
+                project.partners.add(*(organisations[name] for name in spec["partners"]))
 
-        created_until = self.last_record(project)
-        moves = self.move(project, spec, lead_user or by, by)
+        # A fresh copy of the lead's account: the access cached on `users` predates this project.
+        lead_user = get_user_model().objects.get(pk=lead_user.pk) if lead_user else by
+        for (source, target), moment in zip(path, moments[1:], strict=True):
+            reason = REASONS.get((source, target), "{motive}").format_map(spec)
+            actor = MOVES[(source, target)].actor
+            if actor == AUTOMATIC:
+                # The committees' meetings come later (manage.py demo), from these reasons.
+                project.follow_committee(target, by=by, cause="demo", reason=reason, at=moment)
+            else:
+                who = lead_user if actor == LEAD else by
+                project.move_to(target, by=who, reason=reason, at=moment)
         progress = spec.get("progress", PROGRESS.get(stage, 0))
         if progress or stage in PUBLIC_STAGES:
             project.progress = progress
             project.is_public = stage in PUBLIC_STAGES
-            project._change_reason = CHANGE_REASON
-            project.save()
-        self.date_history(project, spec, created_until, moves)
-
-    def move(
-        self, project: Project, spec: dict[str, Any], lead_user: AbstractUser, by: AbstractUser
-    ) -> list[tuple[str, str, int]]:
-        """Bring a new project from idea to its stage along allowed moves, with reasons.
-
-        Returns each move (from, to) with the id of the history row that it recorded.
-        """
-        waypoints = [spec["via"], spec["stage"]] if "via" in spec else [spec["stage"]]
-        current = Stage.IDEA
-        moves = []
-        for waypoint in waypoints:
-            for stage in stage_path(current, waypoint):
-                reason = REASONS.get((current, stage), "{motive}").format_map(spec)
-                actor = lead_user if MOVES[(current, stage)].actor == LEAD else by
-                project.move_to(stage, by=actor, reason=reason, automatic=True)
-                moves.append((current, stage, self.last_record(project)))
-                current = stage
-        return moves
+            at = moments[-1] + timedelta(minutes=5)
+            save_change(project, by=by, reason=CHANGE_REASON, at=at)
 
     @staticmethod
-    def last_record(project: Project) -> int:
-        return project.history.order_by("-history_id").values_list("history_id", flat=True)[0]
-
-    def date_history(
-        self,
-        project: Project,
-        spec: dict[str, Any],
-        created_until: int,
-        moves: list[tuple[str, str, int]],
-    ) -> None:
-        """Date the history rows of a new project: its creation with its rows and partners,
-        each move, then the last update (progress, open data) just after the last move.
-
-        Only the audit rows change (their history_date); the m2m snapshots hang off the
-        project's rows and follow them.
-        """
-        moments = plan_moments(spec, [(source, target) for source, target, _ in moves], self.now)
-        records = list(project.history.order_by("history_id"))
-        children = [
-            record
-            for model in (FundingLine, Indicator, Milestone, Document)
-            for record in model.history.filter(project_id=project.pk).order_by("history_id")
-        ]
-        creation = [r for r in records if r.history_id <= created_until]
-        # Created in this order: the project, its rows, then its lead users and partners.
-        for offset, record in enumerate(creation[:1] + children + creation[1:]):
-            record.history_date = moments[0] + timedelta(seconds=offset)
-            record.save()
-        moved = dict(zip((record_id for _, _, record_id in moves), moments[1:], strict=True))
-        later = [r for r in records if r.history_id > created_until and r.history_id not in moved]
-        for offset, record in enumerate(later, start=1):
-            moved[record.history_id] = moments[-1] + timedelta(minutes=5, seconds=offset)
-        for record in records:
-            if record.history_id in moved:
-                record.history_date = moved[record.history_id]
-                record.save()
+    def path(spec: dict[str, Any]) -> list[tuple[str, str]]:
+        """The moves (from, to) that bring a new project from idea to its stage."""
+        waypoints = [spec["via"], spec["stage"]] if "via" in spec else [spec["stage"]]
+        moves, current = [], Stage.IDEA
+        for waypoint in waypoints:
+            for stage in stage_path(current, waypoint):
+                moves.append((current, stage))
+                current = stage
+        return moves
 
     # --- summary -------------------------------------------------------------------------
 
@@ -1212,8 +1210,8 @@ class Command(BaseCommand):
         names = {code: territory.name for code, territory in territories.items()}
         rows = [("Identifiant", "Rôle", "Territoire", "Mot de passe")]
         for account in ACCOUNTS:
-            if account.get("superuser"):
-                role, where = "Administration nationale", "Tous les territoires"
+            if account.get("national"):
+                role, where = NationalRole(account["national"]).label, "Tous les territoires"
             else:
                 memberships = account["memberships"]
                 role = " / ".join(sorted({Role(r).label for _, r, _ in memberships}))
