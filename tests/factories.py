@@ -3,6 +3,7 @@ from decimal import Decimal
 import factory
 from django.contrib.auth import get_user_model
 
+from projects.lifecycle import save_change
 from projects.models import (
     Axis,
     FundingLine,
@@ -71,7 +72,24 @@ class MembershipFactory(factory.django.DjangoModelFactory):
             in_directory(self.territory, self.organisation)
 
 
-class ProjectFactory(factory.django.DjangoModelFactory):
+class DatedFactory(factory.django.DjangoModelFactory):
+    """A factory of a record kept in history. Given `at=` (with `by=` and `reason=`), it makes
+    the object as it was made at that moment, through save_change, so that the history dates
+    its creation as the domain would: never rewrite a history row to forge the past."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, at=None, by=None, reason: str = "", **kwargs):
+        if at is None and by is None and not reason:
+            return super()._create(model_class, *args, **kwargs)
+        obj = model_class(*args, **kwargs)
+        save_change(obj, by=by, reason=reason, at=at)
+        return obj
+
+
+class ProjectFactory(DatedFactory):
     class Meta:
         model = Project
         skip_postgeneration_save = True
@@ -92,7 +110,7 @@ class ProjectFactory(factory.django.DjangoModelFactory):
             in_directory(self.territory, self.lead_organisation, self.epci)
 
 
-class FundingLineFactory(factory.django.DjangoModelFactory):
+class FundingLineFactory(DatedFactory):
     class Meta:
         model = FundingLine
         skip_postgeneration_save = True
@@ -108,7 +126,7 @@ class FundingLineFactory(factory.django.DjangoModelFactory):
             in_directory(self.project.territory, self.funder)
 
 
-class IndicatorFactory(factory.django.DjangoModelFactory):
+class IndicatorFactory(DatedFactory):
     class Meta:
         model = Indicator
 
@@ -117,7 +135,7 @@ class IndicatorFactory(factory.django.DjangoModelFactory):
     target = Decimal("12")
 
 
-class MilestoneFactory(factory.django.DjangoModelFactory):
+class MilestoneFactory(DatedFactory):
     class Meta:
         model = Milestone
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 import tdi.portfolio
 from committees.models import AgendaItem, Committee, CommitteeMember, Decision, Meeting
+from projects.lifecycle import history_stamp, save_change
 from projects.models import (
     FundingLine,
     Indicator,
@@ -22,7 +23,6 @@ from projects.models import (
 from projects.templatetags.tdi import euros, number
 
 from .factories import FundingLineFactory, IndicatorFactory, OrganisationFactory, ProjectFactory
-from .projects.test_history import set_history_date
 from .test_pdf import pdf_text
 from .utils import text
 
@@ -44,9 +44,10 @@ def funders():
     }
 
 
-@pytest.fixture
-def portfolio_projects(territory, other_territory, users, funders):
-    """Three projects of the territory at different stages, an idea, and a stranger's one."""
+def make_portfolio(territory, other_territory, users, funders, *, at=None) -> list:
+    """Three projects of the territory at different stages, an idea, and a stranger's one,
+    entered by the coordinator at a moment (`at`, default now)."""
+    made = {"by": users["coordinator"], "reason": "Saisie du portefeuille", "at": at}
     specs = [
         ("Extension de l'école de production", Stage.SUBMITTED, "1250000", [
             ("region", FundingLine.Status.GRANTED, "400000"),
@@ -64,12 +65,17 @@ def portfolio_projects(territory, other_territory, users, funders):
     projects = []
     for title, stage, cost, lines, jobs in specs:
         project = ProjectFactory(
-            territory=territory, title=title, stage=stage, total_cost=Decimal(cost)
+            territory=territory, title=title, stage=stage, total_cost=Decimal(cost), **made
         )
-        project.lead_users.add(users["lead"])
+        with history_stamp(project, **made):
+            project.lead_users.add(users["lead"])
         for funder, status, amount in lines:
             FundingLineFactory(
-                project=project, funder=funders[funder], status=status, amount=Decimal(amount)
+                project=project,
+                funder=funders[funder],
+                status=status,
+                amount=Decimal(amount),
+                **made,
             )
         if jobs:
             IndicatorFactory(
@@ -77,11 +83,21 @@ def portfolio_projects(territory, other_territory, users, funders):
                 kind=Indicator.Kind.JOBS_CREATED,
                 target=Decimal(jobs[0]),
                 achieved=Decimal(jobs[1]),
+                **made,
             )
         projects.append(project)
-    ProjectFactory(territory=territory, title="Idée confidentielle de l'atelier", stage=Stage.IDEA)
-    ProjectFactory(territory=other_territory, title="Port fluvial de Givet", stage=Stage.SUBMITTED)
+    ProjectFactory(
+        territory=territory, title="Idée confidentielle de l'atelier", stage=Stage.IDEA, **made
+    )
+    ProjectFactory(
+        territory=other_territory, title="Port fluvial de Givet", stage=Stage.SUBMITTED, **made
+    )
     return projects
+
+
+@pytest.fixture
+def portfolio_projects(territory, other_territory, users, funders):
+    return make_portfolio(territory, other_territory, users, funders)
 
 
 def get_pdf(client, query: str = "") -> bytes:
@@ -212,28 +228,21 @@ def test_last_decision_open_reserves_and_decisions_of_the_period(
 
 
 def test_as_of_a_past_day_shows_the_portfolio_as_the_history_recorded_it(
-    client_for, users, portfolio_projects
+    client_for, territory, other_territory, users, funders
 ):
     now = timezone.now()
-    for project in portfolio_projects:
-        set_history_date(Project, project.pk, now - timedelta(days=10))
-        for line in project.funding_lines.all():
-            set_history_date(FundingLine, line.pk, now - timedelta(days=10))
-        for indicator in project.indicators.all():
-            set_history_date(Indicator, indicator.pk, now - timedelta(days=10))
+    coordinator = users["coordinator"]
+    entered, examined = now - timedelta(days=10), now - timedelta(days=9)
+    portfolio_projects = make_portfolio(territory, other_territory, users, funders, at=entered)
     project = portfolio_projects[0]
     # A reserve open then (lifted since), a decision then, and a decision since.
-    reserve = Reserve.objects.create(
-        project=project, text="Plan de financement signé", created_at=now - timedelta(days=9)
-    )
-    set_history_date(Reserve, reserve.pk, now - timedelta(days=9))
-    reserve.lifted_at = now - timedelta(days=3)
-    reserve.save()
+    reserve = Reserve(project=project, text="Plan de financement signé", created_at=examined)
+    save_change(reserve, by=coordinator, reason="Réserve du COTECH", at=examined)
     cotech = Committee.objects.create(territory=project.territory, kind="cotech", name="COTECH")
     meeting = Meeting.objects.create(
-        committee=cotech, starts_at=now - timedelta(days=9), status=Meeting.Status.HELD
+        committee=cotech, starts_at=examined, status=Meeting.Status.HELD
     )
-    before = AgendaItem.objects.create(
+    before = AgendaItem(
         meeting=meeting,
         order=1,
         kind=AgendaItem.Kind.PROJECT,
@@ -241,9 +250,10 @@ def test_as_of_a_past_day_shows_the_portfolio_as_the_history_recorded_it(
         title=project.title,
         decision=Decision.ADJOURNED,
         motive="Compléments demandés sur les emplois",
-        decided_at=now - timedelta(days=9),
+        decided_at=examined,
     )
-    set_history_date(AgendaItem, before.pk, now - timedelta(days=9))
+    save_change(before, by=coordinator, reason="Décision enregistrée", at=examined)
+    reserve.lift(by=coordinator, proof="Plan signé par les financeurs", at=now - timedelta(days=3))
     # Amended since: the report of the past day shows the decision as it stood then.
     before.decision = Decision.FAVORABLE
     before.motive = ""
@@ -252,9 +262,9 @@ def test_as_of_a_past_day_shows_the_portfolio_as_the_history_recorded_it(
     meeting.status = Meeting.Status.VALIDATED
     meeting.save()
     project.total_cost = Decimal("1999999")
-    project._history_user = users["coordinator"]
+    project._history_user = coordinator
     project.save()
-    project.move_to(Stage.ELIGIBLE, by=users["coordinator"], reason="Dossier complet")
+    project.move_to(Stage.ELIGIBLE, by=coordinator, reason="Dossier complet")
     day = (now - timedelta(days=7)).date()
 
     old = pdf_text(get_pdf(client_for("partner"), f"?date={day.isoformat()}"))

@@ -8,18 +8,20 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from projects.models import FundingLine, Project, Stage
+from projects.lifecycle import save_change
+from projects.models import FundingLine, Stage
 from projects.reports import key_figures, portfolio
 
 from .factories import FundingLineFactory, IndicatorFactory, OrganisationFactory, ProjectFactory
-from .projects.test_history import set_history_date
 from .utils import text
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def portfolio_data(territory, other_territory, users):
+def make_portfolio(territory, other_territory, *, by, at=None) -> list:
+    """Four projects of the territory at different stages and one of another territory, with
+    their funding lines and indicators, entered by `by` at a moment (`at`, default now)."""
+    made = {"by": by, "reason": "Saisie du portefeuille", "at": at}
     bpi = OrganisationFactory(name="Bpifrance", kind="operator")
     region = OrganisationFactory(name="Région Grand Est", kind="region")
     specs = [
@@ -52,22 +54,35 @@ def portfolio_data(territory, other_territory, users):
     projects = []
     for title, stage, axis, cost, lines, jobs in specs:
         project = ProjectFactory(
-            territory=territory, title=title, stage=stage, axis=axis, total_cost=Decimal(cost)
+            territory=territory,
+            title=title,
+            stage=stage,
+            axis=axis,
+            total_cost=Decimal(cost),
+            **made,
         )
         for funder, amount, status in lines:
             FundingLineFactory(
-                project=project, funder=funder, amount=Decimal(amount), status=status
+                project=project, funder=funder, amount=Decimal(amount), status=status, **made
             )
         if jobs:
-            IndicatorFactory(project=project, target=Decimal(jobs), achieved=Decimal(jobs // 2))
+            IndicatorFactory(
+                project=project, target=Decimal(jobs), achieved=Decimal(jobs // 2), **made
+            )
         projects.append(project)
     ProjectFactory(
         territory=other_territory,
         title="Projet meusien",
         stage=Stage.APPROVED,
         total_cost=Decimal("777777"),
+        **made,
     )
     return projects
+
+
+@pytest.fixture
+def portfolio_data(territory, other_territory, users):
+    return make_portfolio(territory, other_territory, by=users["coordinator"])
 
 
 def test_key_figures_equal_independent_sums(portfolio_data, territory):
@@ -101,16 +116,15 @@ def test_filters_update_with_htmx(client_for, portfolio_data, htmx_headers):
     assert "HX-Request" in response["Vary"]
 
 
-def test_reports_page_as_of_a_date(client_for, portfolio_data, users):
-    project = portfolio_data[0]
+def test_reports_page_as_of_a_date(client_for, territory, other_territory, users):
     now = timezone.now()
-    for line in project.funding_lines.all():
-        set_history_date(FundingLine, line.pk, now - timedelta(days=20))
-    set_history_date(Project, project.pk, now - timedelta(days=20))
+    coordinator = users["coordinator"]
+    # The portfolio was entered twenty days ago; ten days ago the first project's cost changed.
+    entered = now - timedelta(days=20)
+    project = make_portfolio(territory, other_territory, by=coordinator, at=entered)[0]
     project.total_cost = Decimal("1500000")
-    project.save()
-    set_history_date(Project, project.pk, now - timedelta(days=10))
-    project.move_to(Stage.FINANCING, by=users["coordinator"])
+    save_change(project, by=coordinator, reason="Coût actualisé", at=now - timedelta(days=10))
+    project.move_to(Stage.FINANCING, by=coordinator)
     client = client_for("partner")
     day = (now - timedelta(days=15)).date().isoformat()
     old = text(client.get(f"/rapports/?date={day}&axe=land"))

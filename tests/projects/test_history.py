@@ -1,23 +1,17 @@
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from projects.history import project_as_of, project_timeline
-from projects.models import FundingLine, Organisation, Project, Stage
+from projects.lifecycle import history_stamp, save_change
+from projects.models import FundingLine, Organisation, Stage
 
-from ..factories import FundingLineFactory, OrganisationFactory
+from ..factories import FundingLineFactory, OrganisationFactory, ProjectFactory
 from ..utils import text
 
 pytestmark = pytest.mark.django_db
-
-
-def set_history_date(model, pk: int, moment: datetime) -> None:
-    """Move the newest history row of an object to a past moment (test set-up only)."""
-    record = model.history.filter(id=pk).order_by("-history_date", "-history_id").first()
-    record.history_date = moment
-    record.save()
 
 
 def test_timeline_labels_values_like_a_person_reads_them(project, users):
@@ -55,19 +49,24 @@ def test_history_page_shows_changes_with_author_and_reason(client_for, project, 
     assert users["coordinator"].get_full_name() in body
 
 
-def test_as_of_shows_the_project_as_it_was(client_for, project, users):
+def test_as_of_shows_the_project_as_it_was(client_for, territory, users):
     now = timezone.now()
-    line = FundingLineFactory(project=project, amount=Decimal("40000"))
-    set_history_date(Project, project.pk, now - timedelta(days=10))
-    set_history_date(FundingLine, line.pk, now - timedelta(days=10))
-    # Five days ago: the cost and the line changed, and the project was declared eligible.
+    coordinator, lead = users["coordinator"], users["lead"]
+    # Ten days ago: the project was submitted with one funding line.
+    created = {"by": lead, "reason": "Dépôt du projet", "at": now - timedelta(days=10)}
+    project = ProjectFactory(
+        territory=territory, title="Extension de l'école de production", **created
+    )
+    with history_stamp(project, **created):
+        project.lead_users.add(lead)
+    line = FundingLineFactory(project=project, amount=Decimal("40000"), **created)
+    # Five days ago: the cost and the line changed; today, the project was declared eligible.
+    changed = {"by": lead, "reason": "Plan de financement actualisé", "at": now - timedelta(days=5)}
     project.total_cost = Decimal("250000")
-    project.save()
-    set_history_date(Project, project.pk, now - timedelta(days=5))
+    save_change(project, **changed)
     line.amount = Decimal("90000")
-    line.save()
-    set_history_date(FundingLine, line.pk, now - timedelta(days=5))
-    project.move_to(Stage.ELIGIBLE, by=users["coordinator"])
+    save_change(line, **changed)
+    project.move_to(Stage.ELIGIBLE, by=coordinator)
 
     old = project_as_of(project, now - timedelta(days=7))
     assert old["stage"] == "Déposé"
