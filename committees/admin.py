@@ -1,6 +1,6 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
 
+from projects.admin import HistoryAdmin
 from projects.lifecycle import FreezableAdmin
 
 from .models import (
@@ -20,14 +20,14 @@ class CommitteeMemberInline(admin.TabularInline):
 
 
 @admin.register(Committee)
-class CommitteeAdmin(SimpleHistoryAdmin):
+class CommitteeAdmin(HistoryAdmin):
     list_display = ["name", "kind", "territory", "quorum"]
     list_filter = ["territory", "kind"]
     inlines = [CommitteeMemberInline]
 
 
 @admin.register(Meeting)
-class MeetingAdmin(FreezableAdmin, SimpleHistoryAdmin):
+class MeetingAdmin(FreezableAdmin, HistoryAdmin):
     list_display = ["__str__", "committee", "status", "starts_at"]
     list_filter = ["committee__territory", "status"]
     # Status, validation and the archived PDF only change through the meeting's own methods.
@@ -43,7 +43,7 @@ class MeetingAdmin(FreezableAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(AgendaItem)
-class AgendaItemAdmin(FreezableAdmin, SimpleHistoryAdmin):
+class AgendaItemAdmin(FreezableAdmin, HistoryAdmin):
     list_display = ["__str__", "meeting", "kind", "decision"]
     # Decisions move projects: they are recorded on the meeting page, never typed here.
     readonly_fields = ["project", "decision", "decided_at", "reserves"]
@@ -55,10 +55,10 @@ class AgendaItemAdmin(FreezableAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(FreezableAdmin, SimpleHistoryAdmin):
+class AttendanceAdmin(FreezableAdmin, HistoryAdmin):
     list_display = ["meeting", "member", "status"]
 
 
 @admin.register(ActionItem)
-class ActionItemAdmin(FreezableAdmin, SimpleHistoryAdmin):
+class ActionItemAdmin(FreezableAdmin, HistoryAdmin):
     list_display = ["what", "owner", "due_on", "done_on", "meeting"]

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
 from .lifecycle import FreezableAdmin
@@ -17,30 +18,50 @@ from .models import (
     Territory,
 )
 
+REVERT_REFUSED = (
+    "L'historique se consulte ici sans pouvoir être restauré : une version ancienne réécrite "
+    "depuis l'administration contournerait les règles du dossier (étapes, comptes rendus validés, "
+    "dossiers déposés). Corrigez depuis les pages de l'application, avec un motif."
+)
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """The admin of a tracked model: its history is read, never reverted. simple-history's
+    revert form saves an old version on POST with only a view-or-change permission check, around
+    the workflow, the freezes and the reasons; it answers 403 here, and its button is hidden."""
+
+    def revert_disabled(self, request, obj=None) -> bool:
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied(REVERT_REFUSED)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
 
 @admin.register(Territory)
-class TerritoryAdmin(SimpleHistoryAdmin):
+class TerritoryAdmin(HistoryAdmin):
     list_display = ["name", "code", "region", "prefix"]
     search_fields = ["name", "code"]
     filter_horizontal = ["intercommunalities", "organisations"]
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(SimpleHistoryAdmin):
+class OrganisationAdmin(HistoryAdmin):
     list_display = ["name", "kind", "siren"]
     list_filter = ["kind"]
     search_fields = ["name", "siren"]
 
 
 @admin.register(Membership)
-class MembershipAdmin(SimpleHistoryAdmin):
+class MembershipAdmin(HistoryAdmin):
     list_display = ["user", "territory", "role", "organisation"]
     list_filter = ["territory", "role"]
     autocomplete_fields = ["organisation"]
 
 
 @admin.register(NationalMembership)
-class NationalMembershipAdmin(SimpleHistoryAdmin):
+class NationalMembershipAdmin(HistoryAdmin):
     list_display = ["user", "role", "organisation"]
     list_filter = ["role"]
     autocomplete_fields = ["organisation"]
@@ -63,7 +84,7 @@ class MilestoneInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(SimpleHistoryAdmin):
+class ProjectAdmin(HistoryAdmin):
     list_display = ["reference", "title", "territory", "stage", "total_cost", "is_archived"]
     list_filter = ["territory", "stage", "axis", "is_archived"]
     search_fields = ["reference", "title"]
@@ -78,7 +99,7 @@ class ProjectAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Document)
-class DocumentAdmin(SimpleHistoryAdmin):
+class DocumentAdmin(HistoryAdmin):
     list_display = ["title", "project", "kind", "uploaded_at"]
     readonly_fields = ["content_type", "size", "original_name", "file"]
     list_filter = ["kind"]
@@ -90,7 +111,7 @@ class CallSectionInline(admin.TabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(SimpleHistoryAdmin):
+class CallAdmin(HistoryAdmin):
     """Calls are added here, with their own sections."""
 
     list_display = ["title", "funder", "opens_on", "closes_on"]
@@ -98,7 +119,7 @@ class CallAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Application)
-class ApplicationAdmin(FreezableAdmin, SimpleHistoryAdmin):
+class ApplicationAdmin(FreezableAdmin, HistoryAdmin):
     list_display = ["title", "call", "territory", "status", "submitted_at"]
     list_filter = ["territory", "status", "call"]
     # Status, submission and the archived dossier only change through the application's methods.
