@@ -1,5 +1,6 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from projects.forms import localized_fields, territory_organisations, territory_users
 
@@ -60,6 +61,10 @@ class MeetingForm(forms.ModelForm):
         starts_at = self.cleaned_data["starts_at"]
         if not 2000 <= starts_at.year <= 2100:
             raise ValidationError("Choisissez une date entre 2000 et 2100.")
+        if self.instance._state.adding and starts_at < timezone.now():
+            raise ValidationError(
+                "Cette date est passée : une séance se crée pour une date à venir."
+            )
         return starts_at
 
 
@@ -130,6 +135,21 @@ class DecisionForm(forms.Form):
             "Cette décision n'est pas possible pour ce point."
         )
 
+    def clean(self):
+        cleaned = super().clean()
+        votes = [cleaned.get(f) for f in ("votes_for", "votes_against", "votes_abstain")]
+        cast = sum(v or 0 for v in votes)
+        if cast and not self.errors:
+            seats = self.item.meeting.quorum().present
+            if cast > seats:
+                s = "s" if seats > 1 else ""
+                self.add_error(
+                    "votes_for",
+                    f"{cast} voix exprimées (pour, contre et abstentions) pour {seats} siège{s} "
+                    f"votant{s} présent{s} ou représenté{s} : corrigez le décompte des voix.",
+                )
+        return cleaned
+
 
 class ReserveForm(forms.Form):
     text = forms.CharField(label="Réserve ou condition", required=False, max_length=2000)
@@ -151,18 +171,17 @@ ReserveFormSet = forms.formset_factory(ReserveForm, extra=3, max_num=10)
 
 
 class AttendanceForm(forms.ModelForm):
+    """One member's row; who represents whom is checked by Attendance.clean (one message)."""
+
     class Meta:
         model = Attendance
         fields = ["status", "represented_by"]
+        error_messages = {"status": {"required": "Indiquez la présence de ce membre."}}
 
-    def clean(self):
-        cleaned = super().clean()
-        if (
-            cleaned.get("status") == Attendance.Status.REPRESENTED
-            and not (cleaned.get("represented_by") or "").strip()
-        ):
-            self.add_error("represented_by", "Indiquez qui représente ce membre.")
-        return cleaned
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Rows start empty: nobody is counted present before the secretariat says so.
+        self.fields["status"].choices = [("", "Non renseigné"), *Attendance.Status.choices]
 
 
 class MinutesForm(forms.ModelForm):
@@ -185,4 +204,14 @@ class ActionForm(forms.ModelForm):
 class CancelForm(forms.Form):
     reason = forms.CharField(
         label="Motif de l'annulation", max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class HoldForm(forms.Form):
+    motive = forms.CharField(
+        label="Motif de l'ouverture anticipée",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Obligatoire pour ouvrir la séance avant le jour prévu.",
     )

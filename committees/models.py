@@ -7,6 +7,7 @@ minutes, once validated, freeze the meeting, its items, decisions, attendance an
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -105,6 +106,45 @@ class MemberRole(models.TextChoices):
     MEMBER = "member", "Membre titulaire"
     SUBSTITUTE = "substitute", "Suppléant·e"
     GUEST = "guest", "Invité·e permanent·e"
+
+
+VOTING_ROLES = (MemberRole.CHAIR, MemberRole.CO_CHAIR, MemberRole.MEMBER)
+
+
+def _name_key(name: str) -> str:
+    """A typed name, compared without case or extra spaces ("représenté·e par" is free text)."""
+    return " ".join(name.split()).casefold()
+
+
+@dataclass(frozen=True)
+class Quorum:
+    """How many voting seats are filled at a meeting, and whether that is enough to deliberate."""
+
+    present: int  # voting seats present or represented
+    seats: int  # voting seats of the committee
+    required: int | None  # None: the committee sets no quorum
+    recorded: bool = True  # attendance has been taken
+
+    @property
+    def decisions_are_opinions(self) -> bool:
+        """Without quorum, the minutes still go out, but what was decided is an opinion."""
+        return self.recorded and self.reached is False
+
+    @property
+    def reached(self) -> bool | None:
+        return None if self.required is None else self.present >= self.required
+
+    @property
+    def present_text(self) -> str:
+        s = "s" if self.present > 1 else ""
+        return f"{self.present} siège{s} votant{s} présent{s} ou représenté{s} sur {self.seats}"
+
+    def __str__(self) -> str:
+        text = self.present_text
+        if self.required is not None:
+            text += f" — quorum de {self.required} : "
+            text += "atteint" if self.reached else "non atteint"
+        return text
 
 
 class CommitteeMember(models.Model):
@@ -241,7 +281,8 @@ class Meeting(Lifecycle):
     committee = models.ForeignKey(
         Committee, on_delete=models.PROTECT, related_name="meetings", verbose_name="comité"
     )
-    number = models.PositiveSmallIntegerField("numéro")
+    # Fixed at the convocation, in date order among the committee's meetings (DESIGN §5).
+    number = models.PositiveSmallIntegerField("numéro", null=True, blank=True, editable=False)
     starts_at = models.DateTimeField("date et heure")
     place = models.CharField("lieu", max_length=300, blank=True)
     video_link = models.URLField("lien de visioconférence", blank=True)
@@ -252,6 +293,7 @@ class Meeting(Lifecycle):
     minutes_conclusion = models.TextField("conclusion du compte rendu", blank=True)
     convened_at = models.DateTimeField("convoquée le", null=True, blank=True)
     cancel_reason = models.TextField("motif d'annulation", blank=True)
+    advanced_motive = models.TextField("motif de l'ouverture anticipée", blank=True)
     validated_at = models.DateTimeField("compte rendu validé le", null=True, blank=True)
     validated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -281,20 +323,20 @@ class Meeting(Lifecycle):
     def __str__(self) -> str:
         return self.title
 
-    def save(self, *args, **kwargs) -> None:
-        if not self.number:
-            last = Meeting.objects.filter(committee=self.committee).aggregate(n=Max("number"))
-            self.number = (last["n"] or 0) + 1
-        super().save(*args, **kwargs)
-
     def get_absolute_url(self) -> str:
         return reverse("committees:meeting", args=[self.pk])
 
     @property
     def title(self) -> str:
-        return (
-            f"{self.committee.short_name} n° {self.number} du {french_date(self.starts_at.date())}"
-        )
+        day = french_date(timezone.localdate(self.starts_at))
+        if self.number is None:  # not convened yet (or cancelled before)
+            return f"{self.committee.short_name} du {day} (en préparation)"
+        return f"{self.committee.short_name} n° {self.number} du {day}"
+
+    @property
+    def number_label(self) -> str:
+        """« n° 3 », or what stands for it before the convocation."""
+        return f"n° {self.number}" if self.number is not None else "non numérotée"
 
     @property
     def is_locked(self) -> bool:  # the minutes are validated
@@ -457,14 +499,53 @@ class Meeting(Lifecycle):
         from .notifications import send_convocation
 
         at = at or timezone.now()
-        self.transition_to(
-            MeetingStatus.CONVENED, by=by, reason="Convocation envoyée", at=at, convened_at=at
-        )
+        with transaction.atomic():
+            # One numbering at a time per committee: the committee row is the lock.
+            Committee.objects.select_for_update().get(pk=self.committee_id)
+            numbered = Meeting.objects.filter(committee_id=self.committee_id, number__isnull=False)
+            last = numbered.exclude(pk=self.pk).order_by("-starts_at", "-number").first()
+            if last and self.starts_at < last.starts_at:
+                raise ValidationError(
+                    f"Cette séance du {french_date(self.starts_at)} est antérieure à la dernière "
+                    f"séance numérotée du comité ({last.title}) : les numéros suivent les dates. "
+                    "Corrigez la date avant de convoquer."
+                )
+            number = (numbered.aggregate(n=Max("number"))["n"] or 0) + 1
+            self.transition_to(
+                MeetingStatus.CONVENED,
+                by=by,
+                reason="Convocation envoyée",
+                at=at,
+                convened_at=at,
+                number=number,
+            )
         return send_convocation(self)
 
-    def hold(self, *, by, at=None) -> None:
+    @property
+    def day(self):
+        """The local date of the meeting: the day it may be opened from."""
+        return timezone.localdate(self.starts_at)
+
+    def hold(self, *, by, motive: str = "", at=None) -> None:
+        """Open the meeting, no earlier than its day unless a motive says why (DESIGN §5)."""
         self.check_manage(by)
-        self.transition_to(MeetingStatus.HELD, by=by, reason="Séance tenue", at=at)
+        at = at or timezone.now()
+        motive = (motive or "").strip()
+        if timezone.localdate(at) >= self.day:
+            self.transition_to(MeetingStatus.HELD, by=by, reason="Séance tenue", at=at)
+            return
+        if not motive:
+            raise ValidationError(
+                f"La séance est prévue le {french_date(self.day)} : elle ne peut pas être "
+                "ouverte avant ce jour sans motif. Indiquez le motif de l'ouverture anticipée."
+            )
+        self.transition_to(
+            MeetingStatus.HELD,
+            by=by,
+            reason=f"Séance tenue par anticipation : {motive}",
+            at=at,
+            advanced_motive=motive,
+        )
 
     def cancel(self, *, by, reason: str, at=None) -> None:
         """Cancel the meeting: every project on its agenda goes back to the stage it waited in."""
@@ -495,9 +576,12 @@ class Meeting(Lifecycle):
         problems = []
         if not self.attendances.exists():
             problems.append("Les présences n'ont pas été saisies.")
-        pending = [i.title for i in self.items.all() if i.project_id and not i.decision]
-        if pending:
+        # Every item gets an outcome (DESIGN §5): a decision, or « pris acte » for the others.
+        items = [i for i in self.items.all() if not i.decision]
+        if pending := [i.title for i in items if i.project_id]:
             problems.append("Décision manquante pour : " + ", ".join(pending) + ".")
+        if pending := [i.title for i in items if not i.project_id]:
+            problems.append("« Pris acte » manquant pour : " + ", ".join(pending) + ".")
         return problems
 
     def validate_minutes(self, *, by, at=None) -> None:
@@ -508,6 +592,11 @@ class Meeting(Lifecycle):
         at = at or timezone.now()
         with transaction.atomic():
             draft = self.locked_for(MeetingStatus.VALIDATED)
+            if at < draft.ends_at:
+                raise ValidationError(
+                    "Le compte rendu ne peut pas être validé avant la fin de la séance "
+                    f"(prévue le {french_date(draft.ends_at)})."
+                )
             if problems := draft.validation_problems():
                 raise ValidationError(problems)
             draft.validated_at, draft.validated_by = at, by  # printed in the minutes
@@ -525,16 +614,61 @@ class Meeting(Lifecycle):
 
     # --- attendance and actions -------------------------------------------------------
 
+    def quorum(
+        self,
+        *,
+        attendances: list[Attendance] | None = None,
+        active_members: list[CommitteeMember] | None = None,
+    ) -> Quorum:
+        """Voting seats present or represented, against the committee's quorum (DESIGN §5).
+
+        Chairs and titulaires hold the voting seats and count once, present or represented
+        (by their suppléant·e or a proxy); a suppléant·e present counts only for a seat left
+        empty, never on top of the titulaire they stand in for; invité·es never count. While
+        the meeting is held, every active seat counts; otherwise the seats are those recorded
+        (later changes to the committee do not rewrite them). A page that has already loaded
+        the attendances (with their member) or the active members may pass them.
+        """
+        if attendances is None:
+            attendances = list(self.attendances.select_related("member"))
+        recorded = {a.member_id: a for a in attendances}
+        members = {a.member_id: a.member for a in attendances}
+        if self.is_held:
+            if active_members is None:
+                active_members = list(self.committee.members.filter(is_active=True))
+            members.update((m.pk, m) for m in active_members)
+        status = {pk: a.status for pk, a in recorded.items()}
+        seats = [pk for pk, m in members.items() if m.role in VOTING_ROLES]
+        present = (AttendanceStatus.PRESENT, AttendanceStatus.REPRESENTED)
+        filled = sum(1 for pk in seats if status.get(pk) in present)
+        # A suppléant·e named as someone's representative holds that seat, already counted.
+        representing = {
+            _name_key(recorded[pk].represented_by)
+            for pk in seats
+            if status.get(pk) == AttendanceStatus.REPRESENTED
+        }
+        substitutes = sum(
+            1
+            for pk, m in members.items()
+            if m.role == MemberRole.SUBSTITUTE
+            and status.get(pk) == AttendanceStatus.PRESENT
+            and _name_key(m.display_name) not in representing
+        )
+        filled += min(substitutes, len(seats) - filled)
+        return Quorum(
+            present=filled,
+            seats=len(seats),
+            required=self.committee.quorum,
+            recorded=bool(recorded),
+        )
+
     @property
     def present_count(self) -> int:
-        present = (Attendance.Status.PRESENT, Attendance.Status.REPRESENTED)
-        return sum(1 for a in self.attendances.all() if a.status in present)
+        return self.quorum().present
 
     @property
     def quorum_reached(self) -> bool | None:
-        if self.committee.quorum is None:
-            return None
-        return self.present_count >= self.committee.quorum
+        return self.quorum().reached
 
     def carried_over_actions(self):
         """Open action items of earlier meetings of the same committee."""
@@ -588,6 +722,25 @@ MOTIVE_OPTIONAL = {Decision.FAVORABLE, Decision.VALIDATED, Decision.NOTED}
 WITH_RESERVES = {Decision.FAVORABLE_RESERVES, Decision.VALIDATED_CONDITIONS}
 
 
+class AgendaItemQuerySet(TrackedQuerySet):
+    def decisions_readable_by(self, access) -> AgendaItemQuerySet:
+        """The items with an outcome whose decision, motive and reserves the user reads (the
+        filter of Access.reads_decision): those of the meetings whose debates they read, and a
+        lead's own items of validated minutes; never an item of a meeting they cannot open."""
+        access = Access.of(access)
+        if not access.is_authenticated:
+            return self.none()
+        own_items = Q(
+            meeting__status=MeetingStatus.VALIDATED,
+            project_id__in=access.led,
+            meeting__committee__territory_id__in=list(access.roles),
+        )
+        return self.exclude(decision="").filter(
+            Q(meeting__in=Meeting.objects.visible_to(access)),
+            Q(meeting__in=Meeting.objects.debates_readable_by(access)) | own_items,
+        )
+
+
 class AgendaItem(Freezable):
     """A point of a meeting's agenda: a project examination or a free item, with its decision."""
 
@@ -624,7 +777,7 @@ class AgendaItem(Freezable):
         Reserve, blank=True, related_name="agenda_items", verbose_name="réserves créées"
     )
 
-    objects = TrackedQuerySet.as_manager()
+    objects = AgendaItemQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -681,6 +834,10 @@ class AgendaItem(Freezable):
             raise ValidationError("Le motif est obligatoire pour cette décision.")
         if decision in WITH_RESERVES and not reserves and not self._kept_reserves(decision):
             raise ValidationError("Indiquez au moins une réserve ou condition.")
+        if sum(v or 0 for v in votes) > (seats := meeting.quorum().present):
+            raise ValidationError(
+                f"Les voix exprimées dépassent les {seats} sièges votants présents ou représentés."
+            )
         label = Decision(decision).label
         origin = f"{meeting.title} — {label}"
         reason = origin + (f" : {motive}" if motive else "")
@@ -778,8 +935,14 @@ class Attendance(Freezable):
         return f"{self.member} — {self.get_status_display()}"
 
     def clean(self) -> None:
-        if self.status == AttendanceStatus.REPRESENTED and not self.represented_by.strip():
-            raise ValidationError({"represented_by": "Indiquez qui représente ce membre."})
+        if self.status == AttendanceStatus.REPRESENTED:
+            proxy = _name_key(self.represented_by)
+            if not proxy:
+                raise ValidationError({"represented_by": "Indiquez qui représente ce membre."})
+            if self.member_id and proxy == _name_key(self.member.display_name):
+                raise ValidationError(
+                    {"represented_by": "Un membre ne peut pas se représenter lui-même."}
+                )
 
 
 class ActionItem(Freezable):

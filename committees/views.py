@@ -21,6 +21,7 @@ from .forms import (
     CancelForm,
     CommitteeForm,
     DecisionForm,
+    HoldForm,
     ItemUpdateForm,
     MeetingForm,
     MemberForm,
@@ -121,7 +122,7 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "committee": committee,
             "members": members,
-            "meetings": meetings.annotate(item_count=Count("items")),
+            "meetings": meetings.annotate(item_count=Count("items")).order_by("-starts_at"),
             "can_manage": can_manage,
             "member_form": member_form,
             "meeting_form": meeting_form,
@@ -193,20 +194,38 @@ def meeting_context(request: HttpRequest, meeting: Meeting, **overrides) -> dict
                 "votes_against": item.votes_against,
                 "votes_abstain": item.votes_abstain,
             }
+            reserve_forms = (
+                ReserveFormSet(prefix=f"reserves-{item.pk}", form_kwargs={"territory": territory})
+                if item.project_id
+                else None
+            )
             decision_forms[item.pk] = (
                 DecisionForm(initial=initial, item=item, prefix=f"item-{item.pk}"),
-                ReserveFormSet(prefix=f"reserves-{item.pk}", form_kwargs={"territory": territory}),
+                reserve_forms,
             )
     decision_forms.update(overrides.pop("decision_forms", {}))
     attendances = list(meeting.attendances.select_related("member__user", "member__organisation"))
+    active_members = None  # the quorum loads them when the meeting is held
     if held:
         # Seizing attendance: every active member, with what was recorded so far.
         recorded = {a.member_id: a for a in attendances}
-        members = meeting.committee.members.filter(is_active=True).select_related(
-            "user", "organisation"
+        members = active_members = list(
+            meeting.committee.members.filter(is_active=True).select_related("user", "organisation")
         )
-        errors = overrides.get("attendance_errors", {})
-        attendance_rows = [(m, recorded.get(m.pk), errors.get(m.pk)) for m in members]
+        # After a refused save, the forms as typed; otherwise what was recorded, or nothing.
+        typed = overrides.pop("attendance_forms", {})
+        attendance_rows = [
+            (
+                m,
+                recorded.get(m.pk),
+                typed.get(m.pk)
+                or AttendanceForm(
+                    instance=recorded.get(m.pk) or Attendance(meeting=meeting, member=m),
+                    prefix=f"presence-{m.pk}",
+                ),
+            )
+            for m in members
+        ]
     else:
         # Afterwards, what was recorded: later changes to the committee do not rewrite it.
         attendance_rows = [(a.member, a, None) for a in attendances]
@@ -224,12 +243,16 @@ def meeting_context(request: HttpRequest, meeting: Meeting, **overrides) -> dict
         "add_item_form": AddItemForm(prefix="point"),
         "attendance_rows": attendance_rows,
         "attendance_statuses": Attendance.Status.choices,
-        "present_count": sum(1 for a in attendances if a.status in ("present", "represented")),
+        "quorum": meeting.quorum(attendances=attendances, active_members=active_members),
         "minutes_form": MinutesForm(instance=meeting),
         "action_form": ActionForm(prefix="action"),
         "actions": list(meeting.actions.select_related("agenda_item")),
         "carried_over": list(meeting.carried_over_actions()),
         "cancel_form": CancelForm(),
+        "hold_form": HoldForm(),
+        # Before its day, opening the meeting asks for the motive of the advance.
+        "hold_early": meeting.status == Meeting.Status.CONVENED
+        and timezone.localdate() < meeting.day,
         "validation_problems": meeting.validation_problems() if held else [],
         "reads_debates": reads_debates,
         "own_decisions": any(item.decision_visible for item in items),
@@ -323,7 +346,9 @@ def meeting_status(request: HttpRequest, pk: int) -> HttpResponse:
                 f"La convocation a été envoyée ({sent} destinataire{'s' if sent > 1 else ''}).",
             )
         elif action == "hold":
-            meeting.hold(by=request.user)
+            form = HoldForm(request.POST)
+            motive = form.cleaned_data["motive"] if form.is_valid() else ""
+            meeting.hold(by=request.user, motive=motive)
             messages.success(
                 request, "La séance est ouverte : saisissez les présences et les décisions."
             )
@@ -353,11 +378,16 @@ def item_decision(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
     item = get_object_or_404(meeting.items.select_related("project"), pk=item_pk)
     territory = meeting.committee.territory
     form = DecisionForm(request.POST, item=item, prefix=f"item-{item.pk}")
-    reserves = ReserveFormSet(
-        request.POST, prefix=f"reserves-{item.pk}", form_kwargs={"territory": territory}
+    # Only a project takes reserves: information items and points divers render no formset.
+    reserves = (
+        ReserveFormSet(
+            request.POST, prefix=f"reserves-{item.pk}", form_kwargs={"territory": territory}
+        )
+        if item.project_id
+        else None
     )
     saved = False
-    if form.is_valid() and reserves.is_valid():
+    if form.is_valid() and (reserves is None or reserves.is_valid()):
         data = form.cleaned_data
         try:
             with transaction.atomic():
@@ -370,7 +400,7 @@ def item_decision(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
                     by=request.user,
                     motive=data["motive"],
                     votes=(data["votes_for"], data["votes_against"], data["votes_abstain"]),
-                    reserves=[r for r in reserves.cleaned_data if r],
+                    reserves=[r for r in reserves.cleaned_data if r] if reserves else [],
                 )
             saved = True
         except ValidationError as error:
@@ -396,17 +426,16 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect_after_post(request, meeting.get_absolute_url())
     members = meeting.committee.members.filter(is_active=True)
     existing = {a.member_id: a for a in meeting.attendances.all()}
-    forms, errors = [], {}
+    forms, errors = {}, {}
     for member in members:
         instance = existing.get(member.pk) or Attendance(meeting=meeting, member=member)
         form = AttendanceForm(request.POST, instance=instance, prefix=f"presence-{member.pk}")
-        if form.is_valid():
-            forms.append(form)
-        else:
+        forms[member.pk] = form
+        if not form.is_valid():
             errors[member.pk] = " ".join(e for errs in form.errors.values() for e in errs)
     if not errors:
         with transaction.atomic():
-            for form in forms:
+            for form in forms.values():
                 if form.has_changed() or form.instance.pk is None:
                     attendance = form.save(commit=False)
                     attendance._change_reason = "Présences saisies"
@@ -415,11 +444,19 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Les présences ont été enregistrées.")
     if request.htmx:
         context = meeting_context(
-            request, meeting, attendance_errors=errors, attendance_saved=not errors
+            request,
+            meeting,
+            attendance_forms=forms if errors else {},
+            attendance_errors=errors,
+            attendance_saved=not errors,
         )
         return render(request, "committees/meeting_detail.html#attendance", context)
     if errors:
-        messages.error(request, "Présences non enregistrées : " + " ".join(errors.values()))
+        # Without JavaScript, the page again with what was typed and the errors in place.
+        context = meeting_context(
+            request, meeting, attendance_forms=forms, attendance_errors=errors
+        )
+        return render(request, "committees/meeting_detail.html", context)
     return redirect(f"{meeting.get_absolute_url()}#presences")
 
 
@@ -484,7 +521,7 @@ def meeting_actions(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def meeting_agenda_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_meeting(request, pk)
-    name = f"ordre-du-jour-{meeting.committee.short_name.lower()}-{meeting.number}.pdf"
+    name = f"ordre-du-jour-{meeting.committee.short_name.lower()}-{meeting.number or 'projet'}.pdf"
     return pdf_response(render_agenda_pdf(meeting), name)
 
 
@@ -492,7 +529,7 @@ def meeting_agenda_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """Draft minutes (PROJET mark) for the coordination and members; the archived PDF once validated."""
     meeting = get_meeting(request, pk)
-    name = f"compte-rendu-{meeting.committee.short_name.lower()}-{meeting.number}.pdf"
+    name = f"compte-rendu-{meeting.committee.short_name.lower()}-{meeting.number or 'projet'}.pdf"
     if not request.access.reads_minutes_pdf(meeting):
         raise PermissionDenied(
             request.access.why_not(Right.MINUTES)

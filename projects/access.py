@@ -94,6 +94,20 @@ FORBIDDEN = {
 }
 
 
+# Why a reserve's lift is refused (DESIGN §5, §8 "lift a reserve": the lead proposes with a
+# proof, the coordination accepts or refuses).
+LIFT_FORBIDDEN = {
+    "propose": "Seuls le porteur du projet et le responsable de la réserve peuvent proposer "
+    "la levée d'une réserve.",
+    "decide": "Seule la coordination du territoire peut accepter ou refuser la levée d'une "
+    "réserve.",
+    "pending": "Une levée de cette réserve est déjà proposée : elle attend la décision de la "
+    "coordination.",
+    "lifted": "Cette réserve est déjà levée.",
+    "archived": "Ce projet est archivé : ses réserves ne peuvent plus être levées.",
+}
+
+
 class Access:
     """What one user may see and do, asked object by object (DESIGN §8).
 
@@ -257,15 +271,38 @@ class Access:
             return True
         return move.actor == Actor.LEAD and self.leads(project)
 
-    def may_lift(self, reserve) -> bool:
-        """The coordination, the reserve's owner and the project's lead lift a reserve."""
+    def may_propose_lift(self, reserve) -> bool:
+        """The project's lead, or the reserve's owner who works in its territory, proposes the
+        lift of an open reserve with no proposal pending (the coordination lifts directly)."""
+        return not self.why_not_propose_lift(reserve)
+
+    def why_not_propose_lift(self, reserve) -> str:
+        """Why the user may not propose the lift of this reserve ("" when they may)."""
         project = reserve.project
-        if reserve.is_lifted or project.is_archived or not self.belongs(project.territory_id):
-            return False
-        if self.manages(project.territory_id):
-            return True
+        if not self.belongs(project.territory_id) or self.manages(project.territory_id):
+            return LIFT_FORBIDDEN["propose"]
         owner = self.is_authenticated and reserve.owner_id == self.user.pk
-        return (owner and project.territory_id in self.roles) or self.leads(project)
+        if not ((owner and project.territory_id in self.roles) or self.leads(project)):
+            return LIFT_FORBIDDEN["propose"]
+        return self._lift_state_problem(reserve) or (
+            LIFT_FORBIDDEN["pending"] if reserve.is_lift_proposed else ""
+        )
+
+    def may_decide_lift(self, reserve) -> bool:
+        """The coordination of the territory accepts or refuses a proposed lift, or lifts an
+        open reserve directly with its own proof."""
+        return not self.why_not_decide_lift(reserve)
+
+    def why_not_decide_lift(self, reserve) -> str:
+        """Why the user may not decide on the lift of this reserve ("" when they may)."""
+        if not self.manages(reserve.project.territory_id):
+            return LIFT_FORBIDDEN["decide"]
+        return self._lift_state_problem(reserve)
+
+    def _lift_state_problem(self, reserve) -> str:
+        if reserve.project.is_archived:
+            return LIFT_FORBIDDEN["archived"]
+        return LIFT_FORBIDDEN["lifted"] if reserve.is_lifted else ""
 
     # --- committees -------------------------------------------------------------------
     # `meeting` is a Meeting with its committee; `item` an AgendaItem with its meeting.

@@ -330,6 +330,32 @@ class ReserveLiftForm(forms.Form):
         return cleaned
 
 
+class ReserveDecisionForm(forms.Form):
+    """The coordination's answer to a proposed lift: accept, or refuse with a motive."""
+
+    decision = forms.ChoiceField(
+        label="Décision",
+        choices=[("accept", "Accepter la levée"), ("refuse", "Refuser la levée")],
+        error_messages={
+            "required": "Choisissez d'accepter ou de refuser la levée.",
+            "invalid_choice": "Choisissez d'accepter ou de refuser la levée.",
+        },
+    )
+    motive = forms.CharField(
+        label="Motif",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Obligatoire en cas de refus ; il est montré au porteur.",
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == "refuse" and not (cleaned.get("motive") or "").strip():
+            self.add_error("motive", "Le motif du refus est obligatoire.")
+        return cleaned
+
+
 class ProjectFilterForm(forms.Form):
     SORTS = {
         "reference": ("reference", "Référence"),

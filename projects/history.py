@@ -31,7 +31,7 @@ from .templatetags.tdi import euros, format_number, french_date
 MONEY_FIELDS = {"total_cost", "amount"}
 HIDDEN_FIELDS = {"id", "project", "territory", "reference", "created_at", "updated_at"}
 DOCUMENT_HIDDEN = {"file", "content_type", "size", "uploaded_by", "uploaded_at"}
-RESERVE_HIDDEN = {"proof_document", "lifted_at"}
+RESERVE_HIDDEN = {"proof_document", "lifted_at", "proposed_document", "proposed_at", "refused_at"}
 M2M_FIELDS = ("lead_users", "partners")
 # Reverse accessors from a historical project to the snapshot of each relation at that time.
 M2M_SNAPSHOTS = {name: f"historicalproject_{name}_set" for name in M2M_FIELDS}

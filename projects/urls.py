@@ -40,6 +40,11 @@ urlpatterns = [
         views.reserve_lift,
         name="reserve_lift",
     ),
+    path(
+        "projets/<int:pk>/reserves/<int:reserve_pk>/decision/",
+        views.reserve_lift_decide,
+        name="reserve_lift_decide",
+    ),
     path("projets/<int:pk>/fiche.pdf", views.project_sheet_pdf, name="sheet_pdf"),
     path("projets/<int:pk>/documents/", views.document_upload, name="document_upload"),
     path(

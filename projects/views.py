@@ -25,6 +25,7 @@ from .forms import (
     ProjectFilterForm,
     ProjectForm,
     ReplaceDocumentForm,
+    ReserveDecisionForm,
     ReserveLiftForm,
     StageMoveForm,
     build_formsets,
@@ -263,6 +264,7 @@ def detail_context(request: HttpRequest, project: Project) -> dict:
     access = request.access
     edit_mode = access.edit_mode(project)
     sees_details = access.sees_details(project)
+    reserves = project.reserves.all() if sees_details else ()
     return {
         "project": project,
         "sees_details": sees_details,
@@ -272,10 +274,19 @@ def detail_context(request: HttpRequest, project: Project) -> dict:
         else None,
         "can_archive": access.manages(project.territory_id),
         "document_form": DocumentForm() if edit_mode else None,
+        # The lead proposes a lift with a proof; the coordination lifts directly, or answers
+        # the proposal pending.
         "lift_forms": {
             reserve.pk: ReserveLiftForm(project=project, prefix=f"reserve-{reserve.pk}")
-            for reserve in (project.reserves.all() if sees_details else ())
-            if access.may_lift(reserve)
+            for reserve in reserves
+            if access.may_propose_lift(reserve)
+            or (access.may_decide_lift(reserve) and not reserve.is_lift_proposed)
+        },
+        "lifts_directly": access.manages(project.territory_id),
+        "decision_forms": {
+            reserve.pk: ReserveDecisionForm(prefix=f"reserve-{reserve.pk}")
+            for reserve in reserves
+            if reserve.is_lift_proposed and access.may_decide_lift(reserve)
         },
     }
 
@@ -294,7 +305,9 @@ def with_rows(project: Project) -> Project:
             Prefetch("documents", Document.objects.select_related("uploaded_by")),
             Prefetch(
                 "reserves",
-                Reserve.objects.select_related("owner", "lifted_by", "proof_document"),
+                Reserve.objects.select_related(
+                    "owner", "lifted_by", "proof_document", "proposed_by", "proposed_document"
+                ),
             ),
         )
         .get()
@@ -482,13 +495,20 @@ def document_version_download(
 
 @require_POST
 def reserve_lift(request: HttpRequest, pk: int, reserve_pk: int) -> HttpResponse:
+    """The lead proposes the lift of a reserve with a proof; the coordination lifts it directly."""
     project = with_rows(get_project(request, pk))
     reserve = get_object_or_404(project.reserves.all(), pk=reserve_pk)
-    forbid_unless(request.access.may_lift(reserve), "Vous ne pouvez pas lever cette réserve.")
+    access = request.access
+    if access.manages(project.territory_id):
+        forbid_unless(access.may_decide_lift(reserve), access.why_not_decide_lift(reserve))
+        act, done = reserve.lift, "La réserve est levée."
+    else:
+        forbid_unless(access.may_propose_lift(reserve), access.why_not_propose_lift(reserve))
+        act, done = reserve.propose_lift, "La levée est proposée à la coordination."
     form = ReserveLiftForm(request.POST, project=project, prefix=f"reserve-{reserve.pk}")
     if form.is_valid():
         try:
-            reserve.lift(
+            act(
                 by=request.user,
                 proof=form.cleaned_data["proof"],
                 document=form.cleaned_data["document"],
@@ -496,10 +516,44 @@ def reserve_lift(request: HttpRequest, pk: int, reserve_pk: int) -> HttpResponse
         except ValidationError as error:
             form.add_error(None, error)
     if form.is_valid():
-        messages.success(request, "La réserve est levée.")
+        messages.success(request, done)
         return redirect_after_post(request, project.get_absolute_url() + "#reserves")
+    return reserve_form_response(request, project, reserve, "lift_forms", form)
+
+
+@require_POST
+def reserve_lift_decide(request: HttpRequest, pk: int, reserve_pk: int) -> HttpResponse:
+    """The coordination accepts the lift proposed for a reserve, or refuses it with a motive."""
+    project = with_rows(get_project(request, pk))
+    reserve = get_object_or_404(project.reserves.all(), pk=reserve_pk)
+    access = request.access
+    forbid_unless(access.may_decide_lift(reserve), access.why_not_decide_lift(reserve))
+    form = ReserveDecisionForm(request.POST, prefix=f"reserve-{reserve.pk}")
+    if form.is_valid():
+        accept = form.cleaned_data["decision"] == "accept"
+        try:
+            (reserve.accept_lift if accept else reserve.refuse_lift)(
+                by=request.user, motive=form.cleaned_data["motive"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+    if form.is_valid():
+        messages.success(request, "La réserve est levée." if accept else "La levée est refusée.")
+        return redirect_after_post(request, project.get_absolute_url() + "#reserves")
+    return reserve_form_response(request, project, reserve, "decision_forms", form)
+
+
+def reserve_form_response(
+    request: HttpRequest,
+    project: Project,
+    reserve: Reserve,
+    forms_key: str,
+    form: ReserveLiftForm | ReserveDecisionForm,
+) -> HttpResponse:
+    """A lift form that failed, with its message: the reserve for htmx, else the page."""
+    reserve.refresh_from_db()  # as stored: a refused step left nothing in the database
     context = detail_context(request, project)
-    context["lift_forms"][reserve.pk] = form
+    context[forms_key][reserve.pk] = form
     context["reserve"] = reserve
     if request.htmx:
         return render(request, "projects/project_detail.html#reserve", context)

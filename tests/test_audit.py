@@ -243,11 +243,14 @@ class World:
             CommitteeMember.objects.create(committee=committee, user=self.users[name], role=role)
         return committee
 
-    def meeting(self, status: str = Meeting.Status.PREPARATION, *, free_items: int = 0) -> Meeting:
-        """A COTECH meeting examining one project, then `free_items` information items."""
+    def meeting(
+        self, status: str = Meeting.Status.PREPARATION, *, free_items: int = 0, days: int = 10
+    ) -> Meeting:
+        """A COTECH meeting in `days` days examining one project, then `free_items` information
+        items."""
         meeting = Meeting.objects.create(
             committee=self.committee(),
-            starts_at=timezone.now() + timedelta(days=10),
+            starts_at=timezone.now() + timedelta(days=days),
             place="Hôtel de l'agglomération, Chaumont",
         )
         by = self.coordinator
@@ -257,7 +260,7 @@ class World:
         if status in (Meeting.Status.CONVENED, Meeting.Status.HELD):
             meeting.convene(by=by)
         if status == Meeting.Status.HELD:
-            meeting.hold(by=by)
+            meeting.hold(by=by, at=meeting.starts_at)
         return meeting
 
     def first_item(self, meeting: Meeting) -> AgendaItem:
@@ -434,14 +437,39 @@ def document_replace(w):
     }
 
 
-@write_view("lead", "Reserve", "Project")
-def reserve_lift(w):
+@write_view("lead", "Reserve")
+def reserve_lift_proposal(w):
     project = w.new_project(Stage.RESERVES)
     reserve = Reserve.objects.create(
         project=project, text="Fournir le permis", owner=w.users["lead"]
     )
     return f"/projets/{project.pk}/reserves/{reserve.pk}/lever/", {
         f"reserve-{reserve.pk}-proof": "Permis accordé le 3 mars."
+    }
+
+
+@write_view("coordinator", "Reserve", "Project")
+def reserve_lift_acceptance(w):
+    project = w.new_project(Stage.RESERVES)
+    reserve = Reserve.objects.create(
+        project=project, text="Fournir le permis", owner=w.users["lead"]
+    )
+    reserve.propose_lift(by=w.users["lead"], proof="Permis accordé le 3 mars.")
+    return f"/projets/{project.pk}/reserves/{reserve.pk}/decision/", {
+        f"reserve-{reserve.pk}-decision": "accept"
+    }
+
+
+@write_view("coordinator", "Reserve")
+def reserve_lift_refusal(w):
+    project = w.new_project(Stage.RESERVES)
+    reserve = Reserve.objects.create(
+        project=project, text="Fournir le permis", owner=w.users["lead"]
+    )
+    reserve.propose_lift(by=w.users["lead"], proof="Permis demandé.")
+    return f"/projets/{project.pk}/reserves/{reserve.pk}/decision/", {
+        f"reserve-{reserve.pk}-decision": "refuse",
+        f"reserve-{reserve.pk}-motive": "Le permis n'est pas encore accordé.",
     }
 
 
@@ -557,7 +585,9 @@ def meeting_convene(w):
 
 @write_view("coordinator", "Meeting")
 def meeting_hold(w):
-    return f"/seances/{w.meeting(Meeting.Status.CONVENED).pk}/statut/", {"action": "hold"}
+    # Ten days ahead: the meeting is opened early, with the motive of the advance.
+    meeting = w.meeting(Meeting.Status.CONVENED)
+    return f"/seances/{meeting.pk}/statut/", {"action": "hold", "motive": "Date avancée"}
 
 
 @write_view("coordinator", "Meeting", "Project")
@@ -632,7 +662,7 @@ def action_done(w):
 
 @write_view("coordinator", "Meeting")
 def meeting_validate(w):
-    meeting = w.meeting(Meeting.Status.HELD)
+    meeting = w.meeting(Meeting.Status.HELD, days=-1)  # over: its minutes may be validated
     for member in meeting.committee.members.all():
         Attendance.objects.create(meeting=meeting, member=member, status="present")
     w.first_item(meeting).record_decision("favorable", by=w.coordinator)

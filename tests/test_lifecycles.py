@@ -85,12 +85,12 @@ def validated(users, meeting, eligible_projects):
     coordinator = users["coordinator"]
     meeting.add_project(eligible_projects[0], by=coordinator)
     meeting.convene(by=coordinator)
-    meeting.hold(by=coordinator)
+    meeting.hold(by=coordinator, at=meeting.starts_at)
     for member in meeting.committee.members.all():
         Attendance.objects.create(meeting=meeting, member=member, status="present")
     ActionItem.objects.create(meeting=meeting, what="Relancer la Région", owner="CM")
     meeting.items.get().record_decision(Decision.FAVORABLE, by=coordinator)
-    meeting.validate_minutes(by=coordinator)
+    meeting.validate_minutes(by=coordinator, at=meeting.ends_at)
     meeting.refresh_from_db()
     return meeting
 
@@ -113,6 +113,9 @@ def test_the_moment_of_a_meeting_reaches_its_timestamps_and_history(
     eligible_projects,
 ):
     coordinator, lead = users["coordinator"], users["lead"]
+    # The meeting takes place at T[2]: opened that day, validated after its end (DESIGN §5).
+    meeting.starts_at = T[2]
+    meeting.save()
     project = eligible_projects[0]
     item = meeting.add_project(project, by=coordinator, at=T[0])
     info = meeting.add_item(kind=AgendaItem.Kind.INFORMATION, title="AMI", by=coordinator, at=T[0])
@@ -129,7 +132,9 @@ def test_the_moment_of_a_meeting_reaches_its_timestamps_and_history(
     )
     info.record_decision(Decision.NOTED, by=coordinator, at=T[3])
     reserve = Reserve.objects.get(project=project)
-    reserve.lift(by=lead, proof="Délibération du 2 avril", at=T[4])
+    proposed = T[4] - timedelta(minutes=30)
+    reserve.propose_lift(by=lead, proof="Délibération du 2 avril", at=proposed)
+    reserve.accept_lift(by=coordinator, at=T[4])
     meeting.validate_minutes(by=coordinator, at=T[5])
 
     meeting.refresh_from_db()
@@ -144,7 +149,8 @@ def test_the_moment_of_a_meeting_reaches_its_timestamps_and_history(
     assert dates["Compte rendu validé"] == T[5]
     assert history_dates(item)["Inscription à l'ordre du jour"] == T[0]
     assert history_dates(item)["Décision enregistrée"] == T[3]
-    assert history_dates(reserve)["Levée de la réserve"] == T[4]
+    assert history_dates(reserve)["Levée de la réserve proposée"] == proposed
+    assert history_dates(reserve)["Levée de la réserve acceptée par la coordination"] == T[4]
     moves = [
         (r.stage, r.history_date)
         for r in project.history.order_by("history_date", "history_id")
@@ -362,7 +368,7 @@ def test_the_meeting_table_refuses_a_move_it_does_not_hold(users, meeting):
     coordinator = users["coordinator"]
     assert [s.action for s in meeting.next_steps] == ["convene", "cancel"]
     with pytest.raises(ValidationError) as error:
-        meeting.hold(by=coordinator)
+        meeting.hold(by=coordinator, at=meeting.starts_at)
     assert error.value.messages == ["Le passage de « En préparation » à « Tenue » n'est pas prévu."]
     with pytest.raises(ValidationError):
         meeting.transition_to(Meeting.Status.VALIDATED, by=coordinator, reason="Forcé")
@@ -428,7 +434,7 @@ def test_a_decision_and_a_lifted_reserve_record_their_cause(users, meeting, elig
     project = eligible_projects[0]
     item = meeting.add_project(project, by=coordinator)
     meeting.convene(by=coordinator)
-    meeting.hold(by=coordinator)
+    meeting.hold(by=coordinator, at=meeting.starts_at)
     item.record_decision(
         Decision.FAVORABLE_RESERVES,
         by=coordinator,
@@ -440,7 +446,9 @@ def test_a_decision_and_a_lifted_reserve_record_their_cause(users, meeting, elig
     # The motive stays out of the reserve until the minutes are validated.
     assert reserve.origin == f"{meeting.title} — Avis favorable sous réserves"
     assert "confidentiel" not in reserve.history.first().history_change_reason
-    reserve.lift(by=users["lead"], proof="Délibération reçue")
+    reserve.propose_lift(by=users["lead"], proof="Délibération reçue")
+    assert Project.objects.get(pk=project.pk).stage == Stage.RESERVES
+    reserve.accept_lift(by=coordinator)
     assert Project.objects.get(pk=project.pk).stage == Stage.READY_COPIL
     assert project.history.first().history_cause == f"reserve:{reserve.pk}"
 

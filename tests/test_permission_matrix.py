@@ -149,7 +149,7 @@ def held_meeting(committee, coordinator, titles_and_leads, days: int) -> Meeting
             project.lead_users.add(lead)
         meeting.add_project(project, by=coordinator)
     meeting.convene(by=coordinator)
-    meeting.hold(by=coordinator)
+    meeting.hold(by=coordinator, at=meeting.starts_at)
     return meeting
 
 
@@ -188,7 +188,7 @@ def v(cotech, people):
     motives = [OWN_MOTIVE, OTHER_MOTIVE]
     for item, motive in zip(meeting.items.order_by("order"), motives, strict=True):
         item.record_decision(Decision.UNFAVORABLE, by=coordinator, motive=motive)
-    meeting.validate_minutes(by=coordinator)
+    meeting.validate_minutes(by=coordinator, at=meeting.ends_at)
     meeting.refresh_from_db()
     return meeting
 

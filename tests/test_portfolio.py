@@ -161,8 +161,9 @@ def test_last_decision_open_reserves_and_decisions_of_the_period(
     project = portfolio_projects[0]
     cotech = Committee.objects.create(territory=territory, kind="cotech", name="COTECH")
     now = timezone.now()
+    # Held meetings were convened: each has its number (fixed at the convocation).
     validated = Meeting.objects.create(
-        committee=cotech, starts_at=now - timedelta(days=40), status=Meeting.Status.HELD
+        committee=cotech, number=1, starts_at=now - timedelta(days=40), status=Meeting.Status.HELD
     )
     AgendaItem.objects.create(
         meeting=validated,
@@ -177,7 +178,7 @@ def test_last_decision_open_reserves_and_decisions_of_the_period(
     validated.status = Meeting.Status.VALIDATED
     validated.save()
     held = Meeting.objects.create(
-        committee=cotech, starts_at=now - timedelta(days=2), status=Meeting.Status.HELD
+        committee=cotech, number=2, starts_at=now - timedelta(days=2), status=Meeting.Status.HELD
     )
     AgendaItem.objects.create(
         meeting=held,
@@ -190,7 +191,7 @@ def test_last_decision_open_reserves_and_decisions_of_the_period(
         decided_at=now - timedelta(days=2),
     )
     old = Meeting.objects.create(
-        committee=cotech, starts_at=now - timedelta(days=500), status=Meeting.Status.HELD
+        committee=cotech, number=3, starts_at=now - timedelta(days=500), status=Meeting.Status.HELD
     )
     AgendaItem.objects.create(
         meeting=old,
@@ -240,7 +241,7 @@ def test_as_of_a_past_day_shows_the_portfolio_as_the_history_recorded_it(
     save_change(reserve, by=coordinator, reason="Réserve du COTECH", at=examined)
     cotech = Committee.objects.create(territory=project.territory, kind="cotech", name="COTECH")
     meeting = Meeting.objects.create(
-        committee=cotech, starts_at=examined, status=Meeting.Status.HELD
+        committee=cotech, number=1, starts_at=examined, status=Meeting.Status.HELD
     )
     before = AgendaItem(
         meeting=meeting,

@@ -19,7 +19,7 @@ def held(users, meeting, eligible_projects):
     coordinator = users["coordinator"]
     meeting.add_project(eligible_projects[0], by=coordinator)
     meeting.convene(by=coordinator)
-    meeting.hold(by=coordinator)
+    meeting.hold(by=coordinator, at=meeting.starts_at)
     return meeting
 
 
@@ -75,7 +75,7 @@ def test_a_stale_copy_cannot_undo_validated_minutes(users, held):
     stale = Meeting.objects.get(pk=held.pk)
     Attendance.objects.create(meeting=held, member=held.committee.members.first(), status="present")
     held.items.get().record_decision(Decision.FAVORABLE, by=coordinator)
-    held.validate_minutes(by=coordinator)
+    held.validate_minutes(by=coordinator, at=held.ends_at)
     stale.minutes_intro = "réécrit"
     with pytest.raises(ValidationError):
         stale.save()

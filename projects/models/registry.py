@@ -857,6 +857,28 @@ class Reserve(models.Model):
         related_name="+",
         verbose_name="pièce justificative",
     )
+    # The lift proposed by the lead, awaiting the coordination's decision (DESIGN §5); a refusal
+    # keeps the proposal on screen with its motive until the next proposal.
+    proposed_at = models.DateTimeField("levée proposée le", null=True, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="levée proposée par",
+    )
+    proposed_proof = models.TextField("justification proposée", blank=True, max_length=4000)
+    proposed_document = models.ForeignKey(
+        Document,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="pièce proposée",
+    )
+    refused_at = models.DateTimeField("levée refusée le", null=True, blank=True)
+    decision_motive = models.TextField("motif de la coordination", blank=True, max_length=2000)
     created_at = models.DateTimeField("créée le", default=timezone.now)
 
     objects = ReserveQuerySet.as_manager()
@@ -877,27 +899,119 @@ class Reserve(models.Model):
     def is_overdue(self) -> bool:
         return not self.is_lifted and self.due_on is not None and self.due_on < date.today()
 
+    @property
+    def is_lift_proposed(self) -> bool:
+        """A lift proposed by the lead awaits the coordination's decision."""
+        return self.proposed_at is not None and self.refused_at is None and not self.is_lifted
+
+    @property
+    def is_lift_refused(self) -> bool:
+        return self.refused_at is not None and not self.is_lifted
+
+    def propose_lift(
+        self, *, by, proof: str = "", document: Document | None = None, at=None
+    ) -> None:
+        """The lead (or the reserve's owner) proposes the lift with a proof; the coordination
+        then accepts or refuses it. Nothing moves the project yet."""
+        proof = self._checked_proof(proof, document)
+        with transaction.atomic():
+            self._lock()
+            access = Access.of(by)
+            if not access.may_propose_lift(self):
+                raise PermissionDenied(access.why_not_propose_lift(self))
+            self.proposed_at = at or timezone.now()
+            self.proposed_by = by
+            self.proposed_proof = proof
+            self.proposed_document = document
+            self.refused_at, self.decision_motive = None, ""
+            save_change(self, by=by, reason="Levée de la réserve proposée", at=self.proposed_at)
+
+    def accept_lift(self, *, by, motive: str = "", at=None) -> None:
+        """The coordination accepts the proposed lift: the reserve is lifted with the proposed
+        proof, and the last blocking COTECH reserve moves the project on."""
+        with transaction.atomic():
+            self._lock()
+            self._check_decider(by)
+            if not self.is_lift_proposed:
+                raise ValidationError(
+                    "Aucune levée n'est proposée pour cette réserve : levez-la directement "
+                    "avec une justification."
+                )
+            self.decision_motive = (motive or "").strip()
+            self._lifted(
+                by=by,
+                proof=self.proposed_proof,
+                document=self.proposed_document,
+                reason="Levée de la réserve acceptée par la coordination",
+                at=at,
+            )
+
+    def refuse_lift(self, *, by, motive: str, at=None) -> None:
+        """The coordination refuses the proposed lift with a motive; the reserve stays open and
+        its lead may propose again."""
+        motive = (motive or "").strip()
+        if not motive:
+            raise ValidationError("Le motif du refus est obligatoire.")
+        with transaction.atomic():
+            self._lock()
+            self._check_decider(by)
+            if not self.is_lift_proposed:
+                raise ValidationError("Aucune levée n'est proposée pour cette réserve.")
+            self.refused_at = at or timezone.now()
+            self.decision_motive = motive
+            save_change(
+                self,
+                by=by,
+                reason="Levée de la réserve refusée par la coordination",
+                at=self.refused_at,
+            )
+
     def lift(self, *, by, proof: str = "", document: Document | None = None, at=None) -> None:
-        """Lift the reserve with a proof; the last blocking COTECH reserve moves the project on."""
+        """The coordination lifts the reserve directly with its own proof (accepting a pending
+        proposal, if any); the last blocking COTECH reserve moves the project on."""
+        proof = self._checked_proof(proof, document)
+        with transaction.atomic():
+            self._lock()
+            self._check_decider(by)
+            self._lifted(by=by, proof=proof, document=document, reason="Levée de la réserve", at=at)
+
+    def _checked_proof(self, proof: str, document: Document | None) -> str:
         proof = (proof or "").strip()
-        if not Access.of(by).may_lift(self):
-            raise PermissionDenied("Vous ne pouvez pas lever cette réserve.")
         if not proof and document is None:
             raise ValidationError("Indiquez la justification ou joignez une pièce.")
+        if document is not None and document.project_id != self.project_id:
+            raise ValidationError("Ce document n'appartient pas au projet.")
+        return proof
+
+    def _lock(self) -> None:
+        """Read the reserve again under a row lock (inside a transaction), so that two requests
+        cannot both propose, or both decide, on a stale copy. The project already loaded is
+        kept, so that a move it makes shows on the caller's copy."""
+        project_field = Reserve._meta.get_field("project")
+        project = project_field.get_cached_value(self, default=None)
+        self.refresh_from_db(from_queryset=Reserve.objects.select_for_update())
+        if project is not None:
+            project_field.set_cached_value(self, project)
+
+    def _check_decider(self, by) -> None:
+        access = Access.of(by)
+        if not access.may_decide_lift(self):
+            raise PermissionDenied(access.why_not_decide_lift(self))
+
+    def _lifted(self, *, by, proof: str, document, reason: str, at) -> None:
         at = at or timezone.now()
-        with transaction.atomic():
-            self.lifted_at = at
-            self.lifted_by = by
-            self.proof = proof
-            self.proof_document = document
-            save_change(self, by=by, reason="Levée de la réserve", at=at)
-            project = self.project
-            still_open = project.reserves.open().filter(is_blocking=True).exists()
-            if project.stage == Stage.RESERVES and not still_open:
-                project.follow_committee(
-                    Stage.READY_COPIL,
-                    by=by,
-                    cause=self,
-                    reason="Toutes les réserves bloquantes de l'avis du COTECH sont levées",
-                    at=at,
-                )
+        self.lifted_at = at
+        self.lifted_by = by
+        self.proof = proof
+        self.proof_document = document
+        save_change(self, by=by, reason=reason, at=at)
+        project = self.project
+        still_open = project.reserves.open().filter(is_blocking=True).exists()
+        if project.stage == Stage.RESERVES and not still_open:
+            project.follow_committee(
+                Stage.READY_COPIL,
+                by=by,
+                cause=self,
+                reason="Toutes les réserves bloquantes de l'avis du COTECH sont levées",
+                at=at,
+            )

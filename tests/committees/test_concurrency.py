@@ -32,7 +32,7 @@ def test_two_concurrent_decisions_leave_one_consistent_result(
     project = eligible_projects[0]
     item = meeting.add_project(project, by=coordinator)
     meeting.convene(by=coordinator)
-    meeting.hold(by=coordinator)
+    meeting.hold(by=coordinator, at=meeting.starts_at)
     barrier = threading.Barrier(2)
     errors = []
 

@@ -33,15 +33,17 @@ def test_cotech_then_copil_flow(
     coordinator = users["coordinator"]
     favorable, reserved, adjourned = eligible_projects
 
-    # Build the agenda: each project moves to "Examen COTECH" at once.
+    # Build the agenda: each project moves to "Examen COTECH" at once. The meeting has no
+    # number before its convocation.
+    assert meeting.number is None and meeting.title.endswith("(en préparation)")
     for project in eligible_projects:
         meeting.add_project(project, by=coordinator, rapporteur="Claire Martin")
     meeting.add_item(kind=AgendaItem.Kind.INFORMATION, title="Point sur l'AMI", by=coordinator)
     for project in eligible_projects:
         project.refresh_from_db()
         assert project.stage == Stage.COTECH
-        assert project.history.first().history_change_reason.startswith(
-            "Inscrit à l'ordre du jour du COTECH n° 1"
+        assert project.history.first().history_change_reason == (
+            f"Inscrit à l'ordre du jour du {meeting.title}"
         )
 
     # Convene: one e-mail per member with the agenda PDF and the invitation.
@@ -63,7 +65,7 @@ def test_cotech_then_copil_flow(
     assert len(mail.outbox) == 4
     assert mail.outbox[0].subject.startswith("Ordre du jour modifié")
 
-    meeting.hold(by=coordinator)
+    meeting.hold(by=coordinator, at=meeting.starts_at)
     attend_all(meeting, coordinator)
     items = {i.project_id: i for i in meeting.items.filter(project__isnull=False)}
     items[favorable.pk].record_decision(Decision.FAVORABLE, by=coordinator)
@@ -85,14 +87,23 @@ def test_cotech_then_copil_flow(
         assert project.stage == stage
         assert "COTECH n° 1" in project.history.first().history_change_reason
 
-    # The lead lifts the reserve with a proof: the project moves on by itself.
+    # The lead proposes the lift with a proof; once the coordination accepts it, the project
+    # moves on by itself.
     reserve = Reserve.objects.get(project=reserved)
-    reserve.lift(by=users["lead"], proof="Délibération du conseil communautaire du 2 décembre")
+    reserve.propose_lift(
+        by=users["lead"], proof="Délibération du conseil communautaire du 2 décembre"
+    )
+    reserved.refresh_from_db()
+    assert reserved.stage == Stage.RESERVES
+    reserve.accept_lift(by=coordinator)
     reserved.refresh_from_db()
     assert reserved.stage == Stage.READY_COPIL
     assert reserved.history.first().history_change_reason.startswith("Toutes les réserves")
 
-    meeting.validate_minutes(by=coordinator)
+    # Every item gets an outcome: the information item and the point divers are « pris acte ».
+    for item in meeting.items.filter(project__isnull=True):
+        item.record_decision(Decision.NOTED, by=coordinator)
+    meeting.validate_minutes(by=coordinator, at=meeting.ends_at)
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.VALIDATED
     stored = meeting.minutes_pdf.read()
@@ -103,11 +114,11 @@ def test_cotech_then_copil_flow(
     for project in (favorable, reserved):
         copil_meeting.add_project(project, by=coordinator)
     copil_meeting.convene(by=coordinator)
-    copil_meeting.hold(by=coordinator)
+    copil_meeting.hold(by=coordinator, at=copil_meeting.starts_at)
     attend_all(copil_meeting, coordinator)
     for item in copil_meeting.items.all():
         item.record_decision(Decision.VALIDATED, by=coordinator)
-    copil_meeting.validate_minutes(by=coordinator)
+    copil_meeting.validate_minutes(by=coordinator, at=copil_meeting.ends_at)
     for project in (favorable, reserved):
         project.refresh_from_db()
         assert project.stage == Stage.APPROVED
@@ -139,7 +150,7 @@ def test_amending_a_decision_re_moves_the_project(users, meeting, eligible_proje
     project = eligible_projects[0]
     item = meeting.add_project(project, by=coordinator)
     meeting.convene(by=coordinator)
-    meeting.hold(by=coordinator)
+    meeting.hold(by=coordinator, at=meeting.starts_at)
     item.record_decision(
         Decision.FAVORABLE_RESERVES,
         by=coordinator,
@@ -169,7 +180,7 @@ def test_decision_rules(users, meeting, eligible_projects):
     with pytest.raises(ValidationError):  # not held yet
         item.record_decision(Decision.FAVORABLE, by=coordinator)
     meeting.convene(by=coordinator)
-    meeting.hold(by=coordinator)
+    meeting.hold(by=coordinator, at=meeting.starts_at)
     with pytest.raises(ValidationError):  # a COPIL decision in a COTECH
         item.record_decision(Decision.VALIDATED, by=coordinator)
     with pytest.raises(ValidationError):  # motive required
@@ -226,9 +237,9 @@ def test_validation_needs_attendance_and_decisions(users, meeting, eligible_proj
     coordinator = users["coordinator"]
     meeting.add_project(eligible_projects[0], by=coordinator)
     meeting.convene(by=coordinator)
-    meeting.hold(by=coordinator)
+    meeting.hold(by=coordinator, at=meeting.starts_at)
     with pytest.raises(ValidationError) as error:
-        meeting.validate_minutes(by=coordinator)
+        meeting.validate_minutes(by=coordinator, at=meeting.ends_at)
     assert "présences" in str(error.value)
     assert "Décision manquante" in str(error.value)
 

@@ -22,7 +22,7 @@ def test_agenda_and_minutes_with_hostile_texts(client_for, users, meeting, eligi
     client = client_for("coordinator")
     agenda = client.get(f"/seances/{meeting.pk}/ordre-du-jour.pdf").content
     meeting.convene(by=coordinator)
-    meeting.hold(by=coordinator)
+    meeting.hold(by=coordinator, at=meeting.starts_at)
     for member in meeting.committee.members.all():
         Attendance.objects.create(meeting=meeting, member=member, status="present")
     item.refresh_from_db()
@@ -33,7 +33,7 @@ def test_agenda_and_minutes_with_hostile_texts(client_for, users, meeting, eligi
     meeting.minutes_intro = " ".join(bits)
     meeting.save()
     draft = client.get(f"/seances/{meeting.pk}/compte-rendu.pdf").content
-    meeting.validate_minutes(by=coordinator)
+    meeting.validate_minutes(by=coordinator, at=meeting.ends_at)
     final = client.get(f"/seances/{meeting.pk}/compte-rendu.pdf").content
     for pdf in (agenda, draft, final):
         assert pdf.startswith(b"%PDF")

@@ -16,7 +16,7 @@ def held_meeting(users, meeting, eligible_projects):
     for project in eligible_projects[:2]:
         meeting.add_project(project, by=coordinator)
     meeting.convene(by=coordinator)
-    meeting.hold(by=coordinator)
+    meeting.hold(by=coordinator, at=meeting.starts_at)
     return meeting
 
 
@@ -25,7 +25,7 @@ def validate(meeting, coordinator):
         Attendance.objects.create(meeting=meeting, member=member, status="present")
     for item in meeting.items.all():
         item.record_decision(Decision.FAVORABLE, by=coordinator)
-    meeting.validate_minutes(by=coordinator)
+    meeting.validate_minutes(by=coordinator, at=meeting.ends_at)
     meeting.refresh_from_db()
     return meeting
 

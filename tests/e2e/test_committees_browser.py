@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
 from committees.models import Committee, Meeting
@@ -25,7 +26,8 @@ def test_coordinator_runs_a_cotech_from_agenda_to_validated_minutes(
     page.get_by_label("Date et heure").fill("2027-03-11T09:30")
     page.get_by_label("Lieu").fill("Sous-préfecture de Langres")
     page.get_by_role("button", name="Créer la séance").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("COTECH n°")
+    # No number before the convocation: numbers follow dates and are fixed then.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("COTECH du 11 mars 2027")
     meeting = Meeting.objects.filter(committee=cotech).order_by("-pk").first()
     assert serious_violations(page) == []
 
@@ -49,10 +51,22 @@ def test_coordinator_runs_a_cotech_from_agenda_to_validated_minutes(
 
     page.get_by_role("button", name="Convoquer les membres").click()
     expect(page.get_by_text("La convocation a été envoyée")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("COTECH n°")
+    # Opening before the meeting's day needs a motive, kept in history and in the minutes.
+    page.get_by_role("button", name=re.compile("Ouvrir la séance")).click()
+    expect(
+        page.get_by_text("elle ne peut pas être ouverte avant ce jour sans motif")
+    ).to_be_visible()
+    page.get_by_label("Motif de l'ouverture anticipée").fill(
+        "Séance avancée à la demande de la sous-préfecture"
+    )
     page.get_by_role("button", name=re.compile("Ouvrir la séance")).click()
     expect(page.get_by_text("La séance est ouverte")).to_be_visible()
     assert serious_violations(page) == []
 
+    # Rows start "non renseigné": each presence is said, none is assumed.
+    for select in page.locator("#presences select").all():
+        select.select_option(label="Présent·e")
     page.get_by_role("button", name="Enregistrer les présences").click()
     expect(page.locator("#presences")).to_contain_text("Présences enregistrées")
 
@@ -76,27 +90,57 @@ def test_coordinator_runs_a_cotech_from_agenda_to_validated_minutes(
     page.locator(f"#point-{info.pk}").get_by_role("button", name="Enregistrer la décision").click()
     expect(page.get_by_text("Décision enregistrée")).to_be_visible()
 
+    # The minutes wait for the end of the meeting (11 March 2027).
+    page.get_by_role("button", name="Valider le compte rendu").click()
+    expect(page.get_by_text("ne peut pas être validé avant la fin de la séance")).to_be_visible()
+    meeting.refresh_from_db()
+    assert meeting.status == Meeting.Status.HELD
+
+    # The demo's COPIL, held last month, is decided and its minutes validated.
+    copil = Meeting.objects.get(committee__kind="copil", status=Meeting.Status.HELD)
+    page.goto(f"{live_server.url}/seances/{copil.pk}/")
+    for select in page.locator("#presences select").all():
+        select.select_option(label="Présent·e")
+    page.get_by_role("button", name="Enregistrer les présences").click()
+    expect(page.locator("#presences")).to_contain_text("Présences enregistrées")
+    for examined in copil.items.all():
+        block = page.locator(f"#point-{examined.pk}")
+        choice = "Validé" if examined.project_id else "Pris acte"
+        block.get_by_label("Décision").select_option(label=choice)
+        block.get_by_role("button", name="Enregistrer la décision").click()
+        expect(page.get_by_text("Décision enregistrée")).to_be_visible()
     page.get_by_role("button", name="Valider le compte rendu").click()
     expect(page.get_by_text("Le compte rendu est validé")).to_be_visible()
-    meeting.refresh_from_db()
-    assert meeting.status == Meeting.Status.VALIDATED
+    copil.refresh_from_db()
+    assert copil.status == Meeting.Status.VALIDATED
     expect(page.get_by_role("button", name="Enregistrer la décision")).to_have_count(0)
     assert serious_violations(page) == []
 
-    response = page.request.get(f"{live_server.url}/seances/{meeting.pk}/compte-rendu.pdf")
+    response = page.request.get(f"{live_server.url}/seances/{copil.pk}/compte-rendu.pdf")
     assert response.status == 200
     assert response.headers["content-type"] == "application/pdf"
     assert (
         response.body()
-        == page.request.get(f"{live_server.url}/seances/{meeting.pk}/compte-rendu.pdf").body()
+        == page.request.get(f"{live_server.url}/seances/{copil.pk}/compte-rendu.pdf").body()
     )
 
-    # The lead lifts the reserve from the project page: the project moves on by itself.
+    # The lead proposes the lift from the project page; the project waits for the coordination.
+    project.lead_users.add(get_user_model().objects.get(username="porteur2"))
     page.context.clear_cookies()
-    login("porteur2" if project.lead_users.filter(username="porteur2").exists() else "coordination")
+    login("porteur2")
     page.goto(f"{live_server.url}/projets/{project.pk}/")
     page.get_by_label("Justification").fill("Acte signé le 2 avril 2027")
-    page.get_by_role("button", name="Lever la réserve").click()
+    page.get_by_role("button", name="Proposer la levée").click()
+    expect(page.get_by_text("La levée est proposée à la coordination")).to_be_visible()
+    expect(page.locator("#reserves")).to_contain_text("En attente de la coordination")
+    project.refresh_from_db()
+    assert project.stage == Stage.RESERVES
+
+    # The coordination accepts it: the project moves on by itself.
+    page.context.clear_cookies()
+    login("coordination")
+    page.goto(f"{live_server.url}/projets/{project.pk}/")
+    page.get_by_role("button", name="Accepter la levée").click()
     expect(page.get_by_text("La réserve est levée")).to_be_visible()
     expect(page.locator("#h-stage")).to_contain_text("Avis favorable COTECH")
     project.refresh_from_db()

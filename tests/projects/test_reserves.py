@@ -27,22 +27,31 @@ def test_lifting_the_last_blocking_reserve_moves_the_project(
     other = Reserve.objects.create(
         project=reserved.project, text="Lettre de la Région", origin="COTECH n° 1"
     )
-    client = client_for("lead")
-    response = client.post(
+    response = client_for("lead").post(
         lift_url(reserved), {f"reserve-{reserved.pk}-proof": "Délibération du 2 décembre"}
     )
     assert response.status_code == 302
     reserved.refresh_from_db()
-    assert reserved.is_lifted and reserved.lifted_by == users["lead"]
+    assert reserved.is_lift_proposed and not reserved.is_lifted
+    coordinator = client_for("coordinator")
+    response = coordinator.post(
+        f"/projets/{reserved.project_id}/reserves/{reserved.pk}/decision/",
+        {f"reserve-{reserved.pk}-decision": "accept"},
+    )
+    assert response.status_code == 302
+    reserved.refresh_from_db()
+    assert reserved.is_lifted and reserved.lifted_by == users["coordinator"]
+    assert reserved.proof == "Délibération du 2 décembre"
     reserved.project.refresh_from_db()
     assert reserved.project.stage == Stage.RESERVES  # one blocking reserve is still open
-    response = client.post(
+    # The coordination may also lift a reserve directly, with its own proof.
+    response = coordinator.post(
         lift_url(other), {f"reserve-{other.pk}-proof": "Courrier reçu"}, **htmx_headers
     )
     assert response.status_code == 204
     reserved.project.refresh_from_db()
     assert reserved.project.stage == Stage.READY_COPIL
-    assert reserved.project.history.first().history_user == users["lead"]
+    assert reserved.project.history.first().history_user == users["coordinator"]
 
 
 def test_lift_needs_a_proof(client_for, reserved, htmx_headers):
@@ -100,5 +109,8 @@ def test_open_blocking_reserves_gate_the_next_stage(project, users):
 def test_project_page_lists_reserves_and_committee_passages(client_for, reserved):
     body = text(client_for("member").get(f"/projets/{reserved.project_id}/"))
     assert "Délibération de l'EPCI" in body
-    assert "Lever la réserve" not in body
-    assert "Lever la réserve" in text(client_for("lead").get(f"/projets/{reserved.project_id}/"))
+    assert "Lever la réserve" not in body and "Proposer la levée" not in body
+    assert "Proposer la levée" in text(client_for("lead").get(f"/projets/{reserved.project_id}/"))
+    assert "Lever la réserve" in text(
+        client_for("coordinator").get(f"/projets/{reserved.project_id}/")
+    )

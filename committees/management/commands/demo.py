@@ -332,7 +332,7 @@ DEFAULT_NOTES = {
 VOTES = {("Renouvellement du parc de tours à commande numérique", COTECH): (2, 1)}
 
 # The reserves of a COTECH « favorable sous réserves », by project (else one, from the motive):
-# text, due date, and (day, proof) when the lead has already lifted it.
+# text, due date, and (day, proof) when its lift, proposed by the lead, was accepted.
 RESERVES: dict[str, list[dict[str, Any]]] = {
     "Académie des métiers de la forge": [
         {
@@ -714,9 +714,11 @@ class Command(BaseCommand):
 
     def new_meeting(self, plan: Plan, **fields: Any) -> Meeting:
         places = next(c["places"] for c in COMMITTEES if c["kind"] == plan.committee.kind)
+        # A meeting gets its number at the convocation (the plans are numbered in date order).
+        preparing = fields.get("status", Meeting.Status.PREPARATION) == Meeting.Status.PREPARATION
         return Meeting(
             committee=plan.committee,
-            number=plan.number,
+            number=None if preparing else plan.number,
             starts_at=at(plan.day),
             place=places[(plan.number - 1) % len(places)],
             **fields,
@@ -814,6 +816,7 @@ class Command(BaseCommand):
             reason="Convocation envoyée",
             at=convened,
             convened_at=convened,
+            number=plan.number,
         )
 
     def create_in_preparation(self, plan: Plan, plans: list[Plan]) -> None:
@@ -975,10 +978,17 @@ class Command(BaseCommand):
                 lifted_day, proof = spec["lifted"]
                 lifted = min(at(date.fromisoformat(lifted_day), time(14, 30)), self.now)
             if lifted and lifted > decided:
-                reserve.lifted_at = lifted
-                reserve.lifted_by = owner or self.coordinator
+                # In two steps (DESIGN §5): the lead proposes, the coordination accepts.
+                reason = "Levée de la réserve"
+                if owner:
+                    reserve.proposed_at = decided + (lifted - decided) / 2
+                    reserve.proposed_by, reserve.proposed_proof = owner, proof
+                    proposed = "Levée de la réserve proposée"
+                    self.save(reserve, reserve.proposed_at, reason=proposed, by=owner)
+                    reason = "Levée de la réserve acceptée par la coordination"
+                reserve.lifted_at, reserve.lifted_by = lifted, self.coordinator
                 reserve.proof = proof
-                self.save(reserve, lifted, reason="Levée de la réserve", by=reserve.lifted_by)
+                self.save(reserve, lifted, reason=reason)
             item.reserves.add(reserve)
 
     def actions(self, plan: Plan, entry: dict[str, Any]) -> list[tuple]:
