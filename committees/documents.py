@@ -10,7 +10,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from tdi.pdf import official_html, render_pdf
 
-from .models import Meeting
+from .models import Meeting, MemberRole
 
 
 def meeting_context(meeting: Meeting, *, final: bool = False, content_sha256: str = "") -> dict:
@@ -21,14 +21,19 @@ def meeting_context(meeting: Meeting, *, final: bool = False, content_sha256: st
             "reserves__owner"
         )
     )
+    members = list(committee.members.filter(is_active=True).select_related("user", "organisation"))
     return {
         "meeting": meeting,
         "committee": committee,
         "territory": committee.territory,
         "items": items,
-        "members": list(
-            committee.members.filter(is_active=True).select_related("user", "organisation")
+        "members": members,
+        # The signature block of the minutes: président·e first, then co-président·e.
+        "chairs": sorted(
+            (m for m in members if m.role in (MemberRole.CHAIR, MemberRole.CO_CHAIR)),
+            key=lambda m: m.role != MemberRole.CHAIR,
         ),
+        "signed_on": timezone.localdate(meeting.validated_at) if meeting.validated_at else None,
         "attendances": list(
             meeting.attendances.select_related("member__user", "member__organisation").order_by(
                 "member__role", "member__name", "member__user__last_name"

@@ -486,7 +486,8 @@ def test_submitted_dossier_is_pdfa_with_its_hashes(territory, coordinator):
     assert "Brouillon" not in text
     assert "BROUILLON" in pdf_text(draft)
     cover = pages_of(pdf)[0]
-    assert f"Empreinte SHA-256 du contenu : {application.content_sha256}" in cover
+    assert f"Empreinte du contenu (SHA-256) : {application.content_sha256}" in cover
+    assert "L'empreinte du fichier PDF archivé figure sur la page de la candidature." in cover
     assert "Déposé" in cover
     assert "Date de dépôt" in cover
     # The optional section left blank reads as such once submitted.

@@ -1,0 +1,112 @@
+"""The minutes as a document: signature block, and one fingerprint named the same way on the
+page and in the PDF (DESIGN §5)."""
+
+import hashlib
+import re
+from io import BytesIO
+
+import pytest
+from django.utils import timezone
+from pypdf import PdfReader
+
+from committees.documents import render_minutes_pdf
+from committees.models import Attendance, Decision
+from projects.models import Stage
+
+from ..utils import text
+from .conftest import make_meeting
+
+pytestmark = pytest.mark.django_db
+
+CONTENT = "Empreinte du contenu (SHA-256) : "
+CONTENT_ON_PAGE = (
+    "Empreinte du contenu (SHA-256 du texte du compte rendu, imprimée en pied de page) : "
+)
+FILE_ON_PAGE = "Empreinte du fichier PDF archivé (SHA-256 du fichier téléchargé) : "
+
+
+def pdf_text(content: bytes) -> str:
+    """The PDF's text on one line, spaces collapsed (lines may break anywhere)."""
+    pages = " ".join(page.extract_text() for page in PdfReader(BytesIO(content)).pages)
+    return " ".join(pages.split())
+
+
+def held(committee, users, eligible_projects):
+    coordinator = users["coordinator"]
+    meeting = make_meeting(committee)
+    project = eligible_projects[0]
+    project.stage = Stage.READY_COPIL  # as after a favourable COTECH
+    project.save()
+    meeting.add_project(project, by=coordinator)
+    meeting.convene(by=coordinator)
+    meeting.hold(by=coordinator, at=meeting.starts_at)
+    for member in committee.members.all():
+        Attendance.objects.create(meeting=meeting, member=member, status="present")
+    return meeting
+
+
+@pytest.fixture
+def validated_copil(users, copil, eligible_projects):
+    """A validated COPIL meeting: its committee has a président·e and a co-président·e."""
+    meeting = held(copil, users, eligible_projects)
+    for item in meeting.items.all():
+        item.record_decision(Decision.VALIDATED, by=users["coordinator"])
+    meeting.validate_minutes(by=users["coordinator"], at=meeting.ends_at)
+    meeting.refresh_from_db()
+    return meeting
+
+
+def test_validated_minutes_carry_the_signature_block(users, validated_copil):
+    content = pdf_text(validated_copil.minutes_pdf.read())
+    day = timezone.localdate(validated_copil.validated_at)
+    assert re.search(
+        rf"Fait à Hôtel de l'agglomération, Chaumont, le {day.day}(er)? \w+ {day.year}\.", content
+    )
+    block = content[content.index("Fait à") :]
+    chair, co_chair = users["coordinator"], users["member"]
+    names = [
+        f"{role} {user.get_full_name() or user.get_username()}"
+        for role, user in [("Président·e", chair), ("Co-président·e", co_chair)]
+    ]
+    assert names[0] in block and names[1] in block
+    assert block.index(names[0]) < block.index(names[1])
+    assert "PROJET" not in content
+
+
+def test_draft_minutes_keep_the_mark_and_the_place_falls_back_to_the_territory(
+    users, copil, eligible_projects
+):
+    meeting = held(copil, users, eligible_projects)
+    meeting.place = ""
+    meeting.save()
+    for chair in copil.members.filter(role__in=["chair", "co_chair"]):
+        chair.is_active = False
+        chair.save()
+    content = pdf_text(render_minutes_pdf(meeting, final=False))
+    assert "PROJET" in content
+    assert f"Fait à {copil.territory.name}, le [date de validation]." in content
+    assert "Président·e" not in content[content.index("Fait à") :]
+
+
+def test_page_and_pdf_name_the_same_fingerprints(client_for, validated_copil):
+    client = client_for("member")
+    downloaded = client.get(f"/seances/{validated_copil.pk}/compte-rendu.pdf").content
+    html = text(client.get(f"/seances/{validated_copil.pk}/"))
+    page = " ".join(re.sub(r"<[^>]+>", "", html).split())
+    content_sha256 = validated_copil.content_sha256
+    file_sha256 = hashlib.sha256(downloaded).hexdigest()
+    assert len(content_sha256) == 64 and content_sha256 != file_sha256
+
+    # The page names both, with what each covers.
+    assert CONTENT_ON_PAGE + content_sha256 in page
+    assert FILE_ON_PAGE + file_sha256 in page
+    assert file_sha256 == validated_copil.minutes_sha256
+
+    # The PDF names the content fingerprint the same way and says where the other one is.
+    content = pdf_text(downloaded)
+    assert CONTENT + content_sha256 in content
+    assert (
+        f"{CONTENT}{content_sha256} — l'empreinte du fichier PDF archivé figure sur la page "
+        "de la séance." in content
+    )
+    assert file_sha256 not in content
