@@ -292,6 +292,10 @@ class Meeting(Lifecycle):
     minutes_intro = models.TextField("introduction du compte rendu", blank=True)
     minutes_conclusion = models.TextField("conclusion du compte rendu", blank=True)
     convened_at = models.DateTimeField("convoquée le", null=True, blank=True)
+    # Agenda changes since the convocation or the last notice, sent on request as one summary.
+    pending_changes = models.JSONField(
+        "modifications de l'ordre du jour non notifiées", default=list, blank=True
+    )
     cancel_reason = models.TextField("motif d'annulation", blank=True)
     advanced_motive = models.TextField("motif de l'ouverture anticipée", blank=True)
     validated_at = models.DateTimeField("compte rendu validé le", null=True, blank=True)
@@ -483,11 +487,33 @@ class Meeting(Lifecycle):
                 save_change(other, by=by, reason="Ordre du jour réordonné", at=at)
 
     def _agenda_changed(self, by, what: str) -> None:
-        """After the convocation, members are told of every agenda change."""
+        """After the convocation, an agenda change is recorded; members are told on request."""
         if self.status == MeetingStatus.CONVENED:
-            from .notifications import send_agenda_change
+            # Read under lock: two concurrent edits both keep their line.
+            pending = Meeting.objects.select_for_update().get(pk=self.pk).pending_changes
+            self.pending_changes = [*(pending or []), what]
+            reason = f"Ordre du jour modifié : {what}"[:100]
+            save_change(self, by=by, reason=reason, update_fields=["pending_changes"])
 
-            transaction.on_commit(lambda: send_agenda_change(self, what))
+    def notify_agenda_changes(self, *, by) -> int:
+        """Send one summary of the pending agenda changes to every convened person."""
+        self.check_manage(by)
+        if self.status != MeetingStatus.CONVENED:
+            raise ValidationError(
+                "Seule une séance convoquée peut faire l'objet d'un rectificatif."
+            )
+        with transaction.atomic():
+            locked = Meeting.objects.select_for_update().get(pk=self.pk)
+            changes = list(locked.pending_changes or [])
+            if not changes:
+                raise ValidationError("Aucune modification de l'ordre du jour à notifier.")
+            self.pending_changes = []
+            reason = "Membres prévenus des modifications de l'ordre du jour"
+            save_change(self, by=by, reason=reason, update_fields=["pending_changes"])
+            from .notifications import send_agenda_changes
+
+            transaction.on_commit(lambda: send_agenda_changes.enqueue(self.pk, changes))
+        return len(changes)
 
     # --- lifecycle (MEETING_STEPS) ------------------------------------------------------
 
@@ -611,6 +637,9 @@ class Meeting(Lifecycle):
                     validated_by=by,
                     **archived,
                 )
+            from .notifications import send_validation_notices
+
+            transaction.on_commit(lambda: send_validation_notices.enqueue(self.pk))
 
     # --- attendance and actions -------------------------------------------------------
 

@@ -345,6 +345,11 @@ def meeting_status(request: HttpRequest, pk: int) -> HttpResponse:
                 request,
                 f"La convocation a été envoyée ({sent} destinataire{'s' if sent > 1 else ''}).",
             )
+        elif action == "notify_changes":
+            meeting.notify_agenda_changes(by=request.user)
+            messages.success(
+                request, "Les membres ont été prévenus des modifications de l'ordre du jour."
+            )
         elif action == "hold":
             form = HoldForm(request.POST)
             motive = form.cleaned_data["motive"] if form.is_valid() else ""

@@ -530,7 +530,8 @@ def agenda_add_project(w):
     }
 
 
-@write_view("coordinator", "AgendaItem")
+# After the convocation, the change is also kept on the meeting until members are told.
+@write_view("coordinator", "AgendaItem", "Meeting")
 def agenda_add_item(w):
     meeting = w.meeting(Meeting.Status.CONVENED)
     return f"/seances/{meeting.pk}/ordre-du-jour/", {

@@ -46,10 +46,13 @@ def test_cotech_then_copil_flow(
             f"Inscrit à l'ordre du jour du {meeting.title}"
         )
 
-    # Convene: one e-mail per member with the agenda PDF and the invitation.
+    # Convene: one e-mail per member, and one to the lead of the three projects, with the
+    # agenda PDF and the invitation.
     sent = meeting.convene(by=coordinator)
-    assert sent == len(mail.outbox) == 4
-    message = mail.outbox[0]
+    assert sent == len(mail.outbox) == 5
+    lead_mail = next(m for m in mail.outbox if m.to == [users["lead"].email.lower()])
+    assert "porteur" in lead_mail.body
+    message = next(m for m in mail.outbox if m is not lead_mail)
     assert message.subject.startswith("Convocation — COTECH n° 1")
     names = sorted(name for name, _content, _type in message.attachments)
     assert names[0].startswith("invitation-") and names[1].startswith("ordre-du-jour-")
@@ -58,12 +61,17 @@ def test_cotech_then_copil_flow(
     ics = next(c for n, c, _t in message.attachments if n.endswith(".ics"))
     assert b"BEGIN:VEVENT" in (ics if isinstance(ics, bytes) else ics.encode())
 
-    # An agenda change after the convocation is told to the members.
+    # An agenda change after the convocation is recorded, and told on request as one summary.
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         meeting.add_item(kind=AgendaItem.Kind.OTHER, title="Calendrier 2027", by=coordinator)
-    assert len(mail.outbox) == 4
+    assert mail.outbox == []
+    assert meeting.pending_changes == ["ajout du point « Calendrier 2027 »"]
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting.notify_agenda_changes(by=coordinator)
+    assert len(mail.outbox) == 5
     assert mail.outbox[0].subject.startswith("Ordre du jour modifié")
+    assert "Calendrier 2027" in mail.outbox[0].body
 
     meeting.hold(by=coordinator, at=meeting.starts_at)
     attend_all(meeting, coordinator)

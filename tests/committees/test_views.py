@@ -169,7 +169,9 @@ def test_convene_through_the_page(client_for, meeting, eligible_projects, users)
     assert response.status_code == 302
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.CONVENED
-    assert len(mail.outbox) == 4
+    # The four seat-holders, and the lead of the project on the agenda.
+    assert len(mail.outbox) == 5
+    assert sum(m.to == [users["lead"].email.lower()] for m in mail.outbox) == 1
 
 
 def test_empty_agenda_cannot_be_convened(client_for, meeting):
