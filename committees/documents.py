@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -33,6 +31,7 @@ def meeting_context(meeting: Meeting, *, final: bool = False, content_sha256: st
             (m for m in members if m.role in (MemberRole.CHAIR, MemberRole.CO_CHAIR)),
             key=lambda m: m.role != MemberRole.CHAIR,
         ),
+        "approvals": list(meeting.approvals.all()),
         "signed_on": timezone.localdate(meeting.validated_at) if meeting.validated_at else None,
         "attendances": list(
             meeting.attendances.select_related("member__user", "member__organisation").order_by(
@@ -74,28 +73,48 @@ def render_minutes_pdf(meeting: Meeting, *, final: bool) -> bytes:
     return render_pdf(MINUTES, minutes_context(meeting, final=final), archival=final)
 
 
-def invitation_ics(meeting: Meeting) -> bytes:
-    """An iCalendar invitation (RFC 5545) for the meeting, with the agenda in its description."""
+def _mailbox(address: str) -> str:
+    """The bare address of « Name <address> »."""
+    return address.split("<")[-1].rstrip(">").strip()
+
+
+def invitation_ics(
+    meeting: Meeting, *, method: str = "PUBLISH", attendee: str = "", organizer: str = ""
+) -> bytes:
+    """An iCalendar event (RFC 5545) for the meeting, with the agenda and the video link.
+
+    A download is published (METHOD:PUBLISH, nobody invited); the copy attached to a
+    convocation invites its one recipient (METHOD:REQUEST, RSVP to the coordination, which
+    organises), and the copy of a cancellation cancels it (METHOD:CANCEL). Each recipient's
+    copy names only them: addresses are not disclosed to each other."""
     calendar = Calendar()
     calendar.add("prodid", "-//tdi//Territoires d'industrie//FR")
     calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if meeting.is_cancelled else "REQUEST")
+    calendar.add("method", method)
     event = Event()
     host = settings.SITE_URL.split("://", 1)[-1]
     event.add("uid", f"seance-{meeting.pk}@{host}")
     event.add("sequence", meeting.history.count())
     event.add("dtstamp", timezone.now())
     event.add("dtstart", meeting.starts_at)
-    event.add("dtend", meeting.starts_at + timedelta(minutes=max(meeting.total_duration, 60)))
+    event.add("dtend", meeting.ends_at)
     event.add("summary", f"{meeting.title} — {meeting.committee.territory.name}")
     agenda = "\n".join(f"{item.order}. {item.title}" for item in meeting.items.all())
     url = f"{settings.SITE_URL}{meeting.get_absolute_url()}"
-    event.add("description", f"Ordre du jour :\n{agenda}\n\n{url}")
+    video = f"\n\nVisioconférence : {meeting.video_link}" if meeting.video_link else ""
+    event.add("description", f"Ordre du jour :\n{agenda}{video}\n\n{url}")
     event.add("location", vText(meeting.place or meeting.video_link or ""))
     event.add("url", url)
+    if meeting.video_link:
+        event.add("conference", meeting.video_link, parameters={"VALUE": "URI", "FEATURE": "VIDEO"})
     event.add("status", "CANCELLED" if meeting.is_cancelled else "CONFIRMED")
-    organizer = vCalAddress(f"mailto:{settings.DEFAULT_FROM_EMAIL.split('<')[-1].rstrip('>')}")
-    organizer.params["cn"] = vText(f"Coordination {meeting.committee.territory.name}")
-    event["organizer"] = organizer
+    organizer_address = _mailbox(organizer or settings.DEFAULT_FROM_EMAIL)
+    who = vCalAddress(f"mailto:{organizer_address}")
+    who.params["cn"] = vText(f"Coordination {meeting.committee.territory.name}")
+    event["organizer"] = who
+    if attendee and method != "PUBLISH":
+        guest = vCalAddress(f"mailto:{attendee}")
+        guest.params.update({"role": "REQ-PARTICIPANT", "partstat": "NEEDS-ACTION", "rsvp": "TRUE"})
+        event.add("attendee", guest)
     calendar.add_component(event)
     return calendar.to_ical()

@@ -10,14 +10,78 @@ from .models import (
     Attendance,
     Committee,
     CommitteeMember,
+    Invitation,
     Meeting,
+    ReplyStatus,
 )
 
 
 class CommitteeForm(forms.ModelForm):
     class Meta:
         model = Committee
-        fields = ["kind", "name", "quorum"]
+        fields = ["kind", "name", "quorum", "requires_chair_approval"]
+
+
+class CommitteeRulesForm(forms.ModelForm):
+    """The rules of deliberation a committee sets for itself."""
+
+    class Meta:
+        model = Committee
+        fields = ["quorum", "requires_chair_approval"]
+
+
+class ReplyForm(forms.Form):
+    """A convened person's answer: présent·e, excusé·e, or (a voting seat) pouvoir à …"""
+
+    reply = forms.ChoiceField(
+        label="Votre réponse",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choisissez votre réponse.",
+            "invalid_choice": "Choisissez votre réponse.",
+        },
+    )
+    proxy_to = forms.ModelChoiceField(
+        label="Pouvoir donné à",
+        queryset=CommitteeMember.objects.none(),
+        required=False,
+        empty_label="— choisir un·e membre —",
+        error_messages={"invalid_choice": "Le pouvoir se donne à un·e autre membre du comité."},
+    )
+
+    def __init__(self, *args, invitation: Invitation, **kwargs):
+        kwargs.setdefault(
+            "initial", {"reply": invitation.reply, "proxy_to": invitation.proxy_to_id}
+        )
+        super().__init__(*args, **kwargs)
+        self.invitation = invitation
+        choices = [
+            (ReplyStatus.PRESENT, "Je serai présent·e"),
+            (ReplyStatus.EXCUSED, "Je serai excusé·e"),
+        ]
+        if invitation.may_give_proxy:
+            choices.append((ReplyStatus.PROXY, "Je donne pouvoir à un·e autre membre"))
+            self.fields["proxy_to"].queryset = invitation.proxy_choices()
+            self.fields["proxy_to"].label_from_instance = lambda m: (
+                f"{m.display_name} ({m.get_role_display().lower()})"
+            )
+        else:
+            del self.fields["proxy_to"]
+        self.fields["reply"].choices = choices
+
+    def save(self, *, by=None) -> Invitation:
+        """Record the answer; a refusal of the model lands next to its field."""
+        data = self.cleaned_data
+        try:
+            self.invitation.answer(data["reply"], by=by, proxy_to=data.get("proxy_to"))
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, errors in error.error_dict.items():
+                    self.add_error(field if field in self.fields else None, errors)
+            else:
+                self.add_error(None, error)
+            raise
+        return self.invitation
 
 
 class MemberForm(forms.ModelForm):

@@ -7,10 +7,13 @@ minutes, once validated, freeze the meeting, its items, decisions, attendance an
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Max, Q
@@ -62,6 +65,12 @@ class Committee(models.Model):
         null=True,
         blank=True,
         help_text="Nombre de membres présents ou représentés requis pour délibérer.",
+    )
+    requires_chair_approval = models.BooleanField(
+        "approbation des présidents requise",
+        default=False,
+        help_text="Le compte rendu ne peut être validé qu'une fois approuvé dans l'application "
+        "par la présidence et la co-présidence.",
     )
 
     objects = CommitteeQuerySet.as_manager()
@@ -510,19 +519,20 @@ class Meeting(Lifecycle):
             self.pending_changes = []
             reason = "Membres prévenus des modifications de l'ordre du jour"
             save_change(self, by=by, reason=reason, update_fields=["pending_changes"])
-            from .notifications import send_agenda_changes
+            from .notifications import queue_agenda_changes
 
-            transaction.on_commit(lambda: send_agenda_changes.enqueue(self.pk, changes))
+            queue_agenda_changes(self, changes, by=by)
         return len(changes)
 
     # --- lifecycle (MEETING_STEPS) ------------------------------------------------------
 
     def convene(self, *, by, at=None) -> int:
-        """Send the convocation (agenda PDF and .ics) to every member; returns the e-mails sent."""
+        """Number the meeting and convene everyone (DESIGN §5): one convocation each, with the
+        agenda PDF, an invitation and a reply link, sent after commit; returns how many."""
         self.check_manage(by)
         if not self.items.exists():
             raise ValidationError("L'ordre du jour est vide : ajoutez au moins un point.")
-        from .notifications import send_convocation
+        from .notifications import invite, queue_convocation
 
         at = at or timezone.now()
         with transaction.atomic():
@@ -545,7 +555,7 @@ class Meeting(Lifecycle):
                 convened_at=at,
                 number=number,
             )
-        return send_convocation(self)
+            return queue_convocation(self, invite(self, by=by, at=at), by=by)
 
     @property
     def day(self):
@@ -593,10 +603,9 @@ class Meeting(Lifecycle):
                 at=at,
                 cancel_reason=reason,
             )
-        if self.convened_at:
-            from .notifications import send_cancellation
+            from .notifications import queue_cancellation
 
-            send_cancellation(self)
+            queue_cancellation(self, by=by)  # those convened, if any
 
     def validation_problems(self) -> list[str]:
         problems = []
@@ -608,7 +617,113 @@ class Meeting(Lifecycle):
             problems.append("Décision manquante pour : " + ", ".join(pending) + ".")
         if pending := [i.title for i in items if not i.project_id]:
             problems.append("« Pris acte » manquant pour : " + ", ".join(pending) + ".")
+        return problems + self.approval_problems()
+
+    # --- the chairs' approval of the draft (DESIGN §5) ------------------------------------
+
+    def chairs(self) -> list[CommitteeMember]:
+        """The active président·e and co-président·e, in that order."""
+        seats = self.committee.members.filter(
+            is_active=True, role__in=(MemberRole.CHAIR, MemberRole.CO_CHAIR)
+        ).select_related("user")
+        return sorted(seats, key=lambda m: m.role != MemberRole.CHAIR)
+
+    def draft_digest(self) -> str:
+        """The SHA-256 of what the minutes say (items, outcomes, reserves, attendance, actions,
+        introduction and conclusion): what a chair approves."""
+        items = self.items.order_by("order", "pk").prefetch_related("reserves")
+        content = {
+            "meeting": [
+                self.starts_at.isoformat(),
+                self.place,
+                self.advanced_motive,
+                self.minutes_intro,
+                self.minutes_conclusion,
+            ],
+            "items": [
+                [
+                    i.order,
+                    i.kind,
+                    i.project_id,
+                    i.title,
+                    i.rapporteur,
+                    i.notes,
+                    i.decision,
+                    i.motive,
+                    i.votes_for,
+                    i.votes_against,
+                    i.votes_abstain,
+                    sorted([r.text, str(r.due_on), r.owner_id] for r in i.reserves.all()),
+                ]
+                for i in items
+            ],
+            "attendance": sorted(
+                self.attendances.values_list("member_id", "status", "represented_by")
+            ),
+            "actions": sorted(
+                [a.what, a.owner, str(a.due_on), a.agenda_item_id or 0] for a in self.actions.all()
+            ),
+        }
+        text = json.dumps(content, ensure_ascii=False, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def approval_problems(self, digest: str | None = None) -> list[str]:
+        """What is missing for the chairs' approval the committee requires, or []."""
+        if not self.committee.requires_chair_approval:
+            return []
+        chairs = self.chairs()
+        if not chairs:
+            return [
+                "Le comité exige l'approbation de sa présidence, mais n'a ni président·e ni "
+                "co-président·e actif·ve."
+            ]
+        digest = digest or self.draft_digest()
+        approvals = {a.member_id: a for a in self.approvals.all()}
+        problems = []
+        for chair in chairs:
+            approval = approvals.get(chair.pk)
+            who = f"{chair.display_name} ({chair.get_role_display().lower()})"
+            if not chair.user_id:
+                problems.append(
+                    f"{who} n'a pas de compte tdi et ne peut pas approuver le projet : associez-lui "
+                    "un compte dans la composition du comité."
+                )
+            elif approval is None:
+                problems.append(f"Approbation du projet de compte rendu attendue de {who}.")
+            elif approval.draft_digest != digest:
+                problems.append(
+                    f"Le projet a changé depuis l'approbation de {who} le "
+                    f"{french_date(timezone.localdate(approval.approved_at))} : une nouvelle "
+                    "approbation est attendue."
+                )
         return problems
+
+    def chair_seat_of(self, user) -> CommitteeMember | None:
+        if not getattr(user, "is_authenticated", False):
+            return None
+        return next((c for c in self.chairs() if c.user_id == user.pk), None)
+
+    def approve_draft(self, *, by, at=None) -> Approval:
+        """A chair approves the draft minutes as they stand (a new approval replaces theirs)."""
+        at = at or timezone.now()
+        seat = self.chair_seat_of(by)
+        if seat is None:
+            raise PermissionDenied(
+                "Seul·es la présidente ou le président et la co-présidence du comité approuvent "
+                "le projet de compte rendu."
+            )
+        with transaction.atomic():
+            if self.stored_status() != MeetingStatus.HELD:
+                raise ValidationError(
+                    "Seul le projet de compte rendu d'une séance ouverte s'approuve."
+                )
+            approval = self.approvals.filter(member=seat).first() or Approval(
+                meeting=self, member=seat
+            )
+            approval.name, approval.capacity = seat.display_name, seat.get_role_display()
+            approval.approved_at, approval.draft_digest = at, self.draft_digest()
+            save_change(approval, by=by, reason="Projet de compte rendu approuvé", at=at)
+        return approval
 
     def validate_minutes(self, *, by, at=None) -> None:
         """Validate the minutes: render the PDF once (PDF/A), store it with its SHA-256, freeze."""
@@ -637,9 +752,9 @@ class Meeting(Lifecycle):
                     validated_by=by,
                     **archived,
                 )
-            from .notifications import send_validation_notices
+            from .notifications import queue_validation_notices
 
-            transaction.on_commit(lambda: send_validation_notices.enqueue(self.pk))
+            queue_validation_notices(self, by=by)
 
     # --- attendance and actions -------------------------------------------------------
 
@@ -660,12 +775,32 @@ class Meeting(Lifecycle):
         """
         if attendances is None:
             attendances = list(self.attendances.select_related("member"))
+        if self.is_held and active_members is None:
+            active_members = list(self.committee.members.filter(is_active=True))
+        return self._count_seats(attendances, active_members if self.is_held else [])
+
+    def expected_quorum(self, invitations: list[Invitation] | None = None) -> Quorum:
+        """The quorum the answers to the convocation promise: the same count as on the day,
+        with a proxy given to someone not coming left out."""
+        if invitations is None:
+            invitations = list(self.invitations.select_related("member__user", "proxy_to__user"))
+        replies = {i.member_id: i for i in invitations if i.member_id}
+        attendances = []
+        for invitation in replies.values():
+            attendance = invitation.as_attendance()
+            holder = replies.get(invitation.proxy_to_id)
+            if attendance and holder and holder.reply in (ReplyStatus.EXCUSED, ReplyStatus.PROXY):
+                attendance.status, attendance.represented_by = AttendanceStatus.EXCUSED, ""
+            if attendance:
+                attendances.append(attendance)
+        members = list(self.committee.members.filter(is_active=True).select_related("user"))
+        return self._count_seats(attendances, members)
+
+    def _count_seats(self, attendances: list[Attendance], members: list) -> Quorum:
         recorded = {a.member_id: a for a in attendances}
-        members = {a.member_id: a.member for a in attendances}
-        if self.is_held:
-            if active_members is None:
-                active_members = list(self.committee.members.filter(is_active=True))
-            members.update((m.pk, m) for m in active_members)
+        by_pk = {a.member_id: a.member for a in attendances}
+        by_pk.update((m.pk, m) for m in members)
+        members = by_pk
         status = {pk: a.status for pk, a in recorded.items()}
         seats = [pk for pk, m in members.items() if m.role in VOTING_ROLES]
         present = (AttendanceStatus.PRESENT, AttendanceStatus.REPRESENTED)
@@ -1011,3 +1146,314 @@ class ActionItem(Freezable):
         return (
             self.done_on is None and self.due_on is not None and self.due_on < timezone.localdate()
         )
+
+
+# --- before the meeting: who is convened, and what they answer ---------------------------
+
+
+class ReplyStatus(models.TextChoices):
+    PRESENT = "present", "Présent·e"
+    EXCUSED = "excused", "Excusé·e"
+    PROXY = "proxy", "Pouvoir donné"
+
+
+class Invitation(Freezable):
+    """One person convened to a meeting, once: a seat-holder, or the lead of a project on the
+    agenda; and their answer before the meeting (présent·e, excusé·e, pouvoir à …).
+
+    The answer comes from the person in the application or from the link of their convocation
+    (signed, for this invitation only, valid once and until the meeting opens)."""
+
+    Reply = ReplyStatus
+    frozen_with = "meeting"
+    LINK_SALT = "tdi.committees.reply"
+    LINK_MAX_AGE = timedelta(days=120)
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="invitations", verbose_name="séance"
+    )
+    member = models.ForeignKey(
+        CommitteeMember,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="invitations",
+        verbose_name="siège",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="porteur·se de projet",
+    )
+    email = models.EmailField("adresse de convocation")
+    reply = models.CharField("réponse", max_length=10, choices=ReplyStatus.choices, blank=True)
+    proxy_to = models.ForeignKey(
+        CommitteeMember,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proxies_received",
+        verbose_name="pouvoir donné à",
+    )
+    replied_at = models.DateTimeField("répondu le", null=True, blank=True)
+    link_uses = models.PositiveSmallIntegerField("réponses enregistrées", default=0)
+
+    objects = TrackedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "convocation"
+        ordering = ["meeting", "member__role", "email"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(member__isnull=False) | Q(user__isnull=False),
+                name="invitation_has_a_person",
+            ),
+            models.UniqueConstraint(fields=["meeting", "email"], name="invitation_once"),
+            models.CheckConstraint(
+                condition=Q(reply="") | Q(reply__in=ReplyStatus.values), name="invitation_reply"
+            ),
+            models.CheckConstraint(
+                condition=Q(reply=ReplyStatus.PROXY, proxy_to__isnull=False)
+                | (~Q(reply=ReplyStatus.PROXY) & Q(proxy_to__isnull=True)),
+                name="invitation_proxy_matches_reply",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} — {self.meeting}"
+
+    @property
+    def display_name(self) -> str:
+        if self.member_id:
+            return self.member.display_name
+        return self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def capacity(self) -> str:
+        return self.member.get_role_display() if self.member_id else "Porteur·se de projet"
+
+    @property
+    def may_give_proxy(self) -> bool:
+        """Only a voting seat can be represented by a proxy (DESIGN §5)."""
+        return bool(self.member_id) and self.member.role in VOTING_ROLES
+
+    def proxy_choices(self):
+        """Whom a voting seat may give its proxy to: another active member who votes or
+        stands in (not an invité·e)."""
+        return (
+            self.meeting.committee.members.filter(is_active=True)
+            .exclude(pk=self.member_id)
+            .exclude(role=MemberRole.GUEST)
+            .select_related("user")
+        )
+
+    def link_token(self) -> str:
+        """The signed reply link's token: this invitation, and how many answers it has seen."""
+        return signing.dumps([self.pk, self.link_uses], salt=self.LINK_SALT, compress=True)
+
+    @classmethod
+    def from_token(cls, token: str) -> Invitation:
+        """The invitation of a reply link, or ReplyLinkError with what to tell the person."""
+        try:
+            pk, uses = signing.loads(
+                token, salt=cls.LINK_SALT, max_age=cls.LINK_MAX_AGE.total_seconds()
+            )
+        except signing.SignatureExpired as error:
+            raise ReplyLinkError(ReplyLinkError.EXPIRED) from error
+        except (signing.BadSignature, ValueError, TypeError) as error:
+            raise ReplyLinkError(ReplyLinkError.FORGED) from error
+        invitation = (
+            cls.objects.select_related("meeting__committee__territory", "member__user", "user")
+            .filter(pk=pk)
+            .first()
+        )
+        if invitation is None:
+            raise ReplyLinkError(ReplyLinkError.FORGED)
+        if uses != invitation.link_uses:
+            raise ReplyLinkError(ReplyLinkError.USED, invitation)
+        return invitation
+
+    def answer_refusal(self, at=None) -> str:
+        """Why no answer can be recorded now, or ""."""
+        meeting = self.meeting
+        if meeting.is_cancelled:
+            return "Cette séance a été annulée : aucune réponse n'est attendue."
+        if meeting.status != MeetingStatus.CONVENED or (at or timezone.now()) >= meeting.starts_at:
+            return (
+                "La séance a commencé ou s'est tenue : les réponses à la convocation sont closes."
+            )
+        return ""
+
+    def answer(self, reply: str, *, by=None, proxy_to: CommitteeMember | None = None, at=None):
+        """Record the person's answer (`by`: their account, None through the reply link)."""
+        at = at or timezone.now()
+        if refusal := self.answer_refusal(at):
+            raise ValidationError(refusal)
+        if reply not in ReplyStatus.values:
+            raise ValidationError({"reply": "Choisissez votre réponse."})
+        if reply != ReplyStatus.PROXY:
+            proxy_to = None
+        elif not self.may_give_proxy:
+            raise ValidationError({"reply": "Seul·e un·e membre votant·e peut donner pouvoir."})
+        elif proxy_to is None:
+            raise ValidationError({"proxy_to": "Indiquez à qui vous donnez pouvoir."})
+        elif proxy_to.pk == self.member_id:
+            raise ValidationError({"proxy_to": "Vous ne pouvez pas vous donner pouvoir."})
+        elif not self.proxy_choices().filter(pk=proxy_to.pk).exists():
+            raise ValidationError(
+                {"proxy_to": "Le pouvoir se donne à un·e autre membre du comité."}
+            )
+        else:
+            holder = self.meeting.invitations.filter(member=proxy_to).first()
+            if holder and holder.reply in (ReplyStatus.EXCUSED, ReplyStatus.PROXY):
+                raise ValidationError(
+                    {
+                        "proxy_to": f"{proxy_to.display_name} a répondu « "
+                        f"{holder.get_reply_display()} » : donnez votre pouvoir à un·e membre "
+                        "qui sera présent·e."
+                    }
+                )
+        with transaction.atomic():
+            self.refuse_frozen_write()
+            locked = Invitation.objects.select_for_update().get(pk=self.pk)
+            self.link_uses = locked.link_uses + 1  # the link of the e-mail has served
+            self.reply, self.proxy_to, self.replied_at = reply, proxy_to, at
+            label = ReplyStatus(reply).label
+            reason = f"Réponse à la convocation : {label}"
+            if proxy_to:
+                reason = f"Réponse à la convocation : pouvoir à {proxy_to.display_name}"
+            channel = " (lien de la convocation)" if by is None else ""
+            save_change(self, by=by, reason=(reason + channel)[:100], at=at)
+
+    def as_attendance(self) -> Attendance | None:
+        """What the answer pre-fills in the attendance list (a seat only)."""
+        if not self.member_id or not self.reply:
+            return None
+        if self.reply == ReplyStatus.PROXY:
+            return Attendance(
+                meeting=self.meeting,
+                member=self.member,
+                status=AttendanceStatus.REPRESENTED,
+                represented_by=self.proxy_to.display_name,
+            )
+        status = {
+            ReplyStatus.PRESENT: AttendanceStatus.PRESENT,
+            ReplyStatus.EXCUSED: AttendanceStatus.EXCUSED,
+        }[self.reply]
+        return Attendance(meeting=self.meeting, member=self.member, status=status)
+
+
+class ReplyLinkError(Exception):
+    """A reply link that cannot be used, with the message for the person who followed it."""
+
+    FORGED = "Ce lien de réponse n'est pas valide : vérifiez qu'il est complet, ou répondez depuis votre compte."
+    EXPIRED = "Ce lien de réponse a expiré."
+    USED = "Ce lien a déjà servi : votre réponse est enregistrée."
+
+    def __init__(self, message: str, invitation: Invitation | None = None):
+        super().__init__(message)
+        self.message, self.invitation = message, invitation
+
+
+# --- the e-mails around a meeting: one row per message, the log the coordinator reads -----
+
+
+class DispatchKind(models.TextChoices):
+    CONVOCATION = "convocation", "Convocation"
+    CHANGES = "changes", "Modifications de l'ordre du jour"
+    CANCELLATION = "cancellation", "Annulation"
+    DECISION = "decision", "Décision (porteur·se)"
+    MINUTES = "minutes", "Compte rendu validé"
+
+
+class DispatchStatus(models.TextChoices):
+    PENDING = "pending", "En attente d'envoi"
+    SENT = "sent", "Envoyé"
+    FAILED = "failed", "Échec"
+
+
+class Dispatch(models.Model):
+    """One e-mail about a meeting to one person: written with the change that calls for it (in
+    the same transaction), sent by a task after commit, retried on failure, kept as the log."""
+
+    Kind = DispatchKind
+    Status = DispatchStatus
+    MAX_ATTEMPTS = 5
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="dispatches", verbose_name="séance"
+    )
+    invitation = models.ForeignKey(
+        Invitation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="dispatches",
+        verbose_name="convocation",
+    )
+    kind = models.CharField("envoi", max_length=20, choices=DispatchKind.choices)
+    address = models.EmailField("destinataire")
+    subject = models.CharField("objet", max_length=300)
+    body = models.TextField("texte")
+    reply_to = models.EmailField("réponse à (coordination)", blank=True)
+    status = models.CharField(
+        "état", max_length=10, choices=DispatchStatus.choices, default=DispatchStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField("tentatives", default=0)
+    last_error = models.CharField("dernière erreur", max_length=500, blank=True)
+    created_at = models.DateTimeField("créé le", default=timezone.now)
+    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "envoi"
+        ordering = ["-created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=DispatchKind.values), name="dispatch_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=DispatchStatus.values), name="dispatch_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.address}"
+
+
+# --- the chairs' approval of the draft minutes --------------------------------------------
+
+
+class Approval(Freezable):
+    """A chair's approval of the draft minutes, as they read them: the digest of the draft's
+    content at that moment. A later change of the draft calls for a new approval."""
+
+    frozen_with = "meeting"
+
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, related_name="approvals", verbose_name="séance"
+    )
+    member = models.ForeignKey(
+        CommitteeMember, on_delete=models.PROTECT, related_name="+", verbose_name="siège"
+    )
+    name = models.CharField("nom", max_length=200)
+    capacity = models.CharField("qualité", max_length=50)
+    approved_at = models.DateTimeField("approuvé le")
+    draft_digest = models.CharField("empreinte du projet approuvé", max_length=64)
+
+    objects = TrackedQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "approbation du compte rendu"
+        verbose_name_plural = "approbations du compte rendu"
+        ordering = ["meeting", "member__role", "approved_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "member"], name="approval_once_per_chair")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.capacity}) — {self.meeting}"

@@ -1,19 +1,27 @@
-"""E-mails around a meeting: convocation, agenda changes, cancellation, decisions and minutes."""
+"""E-mails around a meeting: convocation, agenda changes, cancellation, decisions and minutes.
+
+Each e-mail is a Dispatch row written in the transaction of the change that calls for it (the
+convocation with the move to « convoquée », the minutes with their validation): a rolled-back
+change sends nothing. `deliver` sends the waiting rows after commit, in a task, builds the
+attachments there (agenda PDF, personal invitation, archived minutes), and retries a failure
+later; the rows are the log the coordinator reads on the meeting page.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
-from django.tasks import task
+from django.db import transaction
+from django.tasks import default_task_backend, task
+from django.urls import reverse
 from django.utils import timezone
 
+from projects.lifecycle import save_change
+
 from .documents import invitation_ics, render_agenda_pdf
-from .models import Meeting
-
-
-def recipients(meeting: Meeting) -> list[str]:
-    members = meeting.committee.members.filter(is_active=True).select_related("user")
-    return sorted({m.contact_email for m in members if m.contact_email})
+from .models import Dispatch, DispatchKind, DispatchStatus, Invitation, Meeting
 
 
 def lead_items(meeting: Meeting) -> dict[str, list]:
@@ -27,35 +35,45 @@ def lead_items(meeting: Meeting) -> dict[str, list]:
     return leads
 
 
-def convened(meeting: Meeting) -> dict[str, list]:
-    """Everyone convened, once each: seat-holders (no item) and leads (their items)."""
-    people = {address.strip().lower(): [] for address in recipients(meeting)}
-    for address, items in lead_items(meeting).items():
-        people.setdefault(address, []).extend(items)
-    return people
+def invite(meeting: Meeting, *, by, at=None) -> list[Invitation]:
+    """Everyone convened now, once each (DESIGN §5): the active seat-holders with an address,
+    and the leads of the projects on the agenda. Returns the people not convened before."""
+    existing = set(meeting.invitations.values_list("email", flat=True))
+    new = []
+    members = meeting.committee.members.filter(is_active=True).select_related("user")
+    for member in members:
+        address = (member.contact_email or "").strip().lower()
+        if address and address not in existing:
+            existing.add(address)
+            new.append(Invitation(meeting=meeting, member=member, email=address))
+    items = meeting.items.filter(project__isnull=False).prefetch_related("project__lead_users")
+    for item in items:
+        for user in item.project.lead_users.all():
+            address = (user.email or "").strip().lower()
+            if user.is_active and address and address not in existing:
+                existing.add(address)
+                new.append(Invitation(meeting=meeting, user=user, email=address))
+    for invitation in new:
+        save_change(invitation, by=by, reason="Convocation", at=at)
+    return new
 
 
-def _slug(meeting: Meeting) -> str:
-    return f"{meeting.committee.short_name.lower()}-{meeting.number}"
+def reply_url(invitation: Invitation) -> str:
+    return settings.SITE_URL + reverse("committees:reply", args=[invitation.link_token()])
 
 
-def _agenda_attachments(meeting: Meeting, *, ics: bool) -> list:
-    attachments = [
-        (f"ordre-du-jour-{_slug(meeting)}.pdf", render_agenda_pdf(meeting), "application/pdf")
-    ]
-    if ics:
-        attachments.append(
-            (
-                f"invitation-{_slug(meeting)}.ics",
-                invitation_ics(meeting),
-                "text/calendar; method=REQUEST",
-            )
-        )
-    return attachments
+def _sign(meeting: Meeting) -> str:
+    return f"— La coordination du Territoire d'industrie {meeting.committee.territory.name}"
 
 
-def _deliver(messages: list[EmailMessage]) -> int:
-    return (mailers.default.send_messages(messages) or 0) if messages else 0
+def _agenda_text(meeting: Meeting) -> str:
+    lines = [f"  {item.order}. {item.title}" for item in meeting.items.all()]
+    return "\n".join(lines) or "  (vide)"
+
+
+def _where(meeting: Meeting) -> str:
+    parts = [meeting.place, meeting.video_link and f"visioconférence : {meeting.video_link}"]
+    return " — ".join(p for p in parts if p) or "lieu à préciser"
 
 
 def _your_items(items: list) -> str:
@@ -65,88 +83,104 @@ def _your_items(items: list) -> str:
     return f"\nVous êtes convié·e en tant que porteur·se du projet inscrit au point :\n{lines}\n"
 
 
-def _send(meeting: Meeting, subject: str, body: str, *, attach: bool) -> int:
-    to = recipients(meeting)
-    attachments = _agenda_attachments(meeting, ics=True) if to and attach else []
-    # One message per member: addresses are not disclosed to each other.
-    return _deliver(
-        [
-            EmailMessage(
-                subject, body, settings.DEFAULT_FROM_EMAIL, [address], attachments=attachments
-            )
-            for address in to
-        ]
-    )
-
-
-def _agenda_text(meeting: Meeting) -> str:
-    lines = [f"  {item.order}. {item.title}" for item in meeting.items.all()]
-    return "\n".join(lines) or "  (vide)"
-
-
-def _where(meeting: Meeting) -> str:
-    parts = [meeting.place, meeting.video_link]
-    return " — ".join(p for p in parts if p) or "lieu à préciser"
-
-
-def send_convocation(meeting: Meeting) -> int:
-    """One convocation per person: seat-holders, and leads of the projects on the agenda."""
-    people = convened(meeting)
-    if not people:
-        return 0
-    attachments = _agenda_attachments(meeting, ics=True)
-    subject = f"Convocation — {meeting.title}"
-    return _deliver(
-        [
-            EmailMessage(
-                subject,
-                _convocation_body(meeting, items),
-                settings.DEFAULT_FROM_EMAIL,
-                [address],
-                attachments=attachments,
-            )
-            for address, items in people.items()
-        ]
-    )
-
-
-def _convocation_body(meeting: Meeting, items: list) -> str:
-    local = timezone.localtime(meeting.starts_at)
+def _reply_text(invitation: Invitation) -> str:
+    choices = "présent·e, excusé·e"
+    if invitation.may_give_proxy:
+        choices += " ou pouvoir à un·e autre membre"
     return (
-        f"Bonjour,\n\nVous êtes convoqué·e au {meeting.title} ({meeting.committee.name}, "
-        f"territoire {meeting.committee.territory.name}), le {local:%d/%m/%Y à %Hh%M}.\n"
-        f"Lieu : {_where(meeting)}\n{_your_items(items)}\nOrdre du jour :\n{_agenda_text(meeting)}\n\n"
-        "L'ordre du jour détaillé est joint (PDF), avec une invitation pour votre agenda.\n"
-        f"Les dossiers des projets sont consultables en ligne : "
-        f"{settings.SITE_URL}{meeting.get_absolute_url()}\n\n"
-        f"— La coordination du Territoire d'industrie {meeting.committee.territory.name}"
+        f"Merci de répondre avant la séance ({choices}) :\n{reply_url(invitation)}\n"
+        "Ce lien vous est personnel et sert une fois ; vous pouvez aussi répondre depuis "
+        "votre compte.\n"
     )
 
 
-@task
-def send_agenda_changes(meeting_pk: int, changes: list[str]) -> int:
-    """One summary of the agenda changes per convened person, with the updated agenda PDF."""
-    meeting = Meeting.objects.select_related("committee__territory").get(pk=meeting_pk)
-    people = convened(meeting)
-    if not people:
-        return 0
+def _queue(meeting, kind, invitation, subject, body, *, by=None, address="") -> Dispatch:
+    return Dispatch.objects.create(
+        meeting=meeting,
+        invitation=invitation,
+        kind=kind,
+        address=address or invitation.email,
+        subject=subject[:300],
+        body=body,
+        reply_to=(getattr(by, "email", "") or "").strip(),
+    )
+
+
+def _after_commit(meeting: Meeting) -> None:
+    transaction.on_commit(lambda: deliver.enqueue(meeting.pk))
+
+
+def queue_convocation(meeting: Meeting, invitations: list[Invitation], *, by) -> int:
+    """One convocation per person, with their reply link and, for a lead, their items."""
+    items = lead_items(meeting)
+    local = timezone.localtime(meeting.starts_at)
+    for invitation in invitations:
+        body = (
+            f"Bonjour,\n\nVous êtes convoqué·e au {meeting.title} ({meeting.committee.name}, "
+            f"territoire {meeting.committee.territory.name}), le {local:%d/%m/%Y à %Hh%M}.\n"
+            f"Lieu : {_where(meeting)}\n{_your_items(items.get(invitation.email, []))}\n"
+            f"Ordre du jour :\n{_agenda_text(meeting)}\n\n{_reply_text(invitation)}\n"
+            "L'ordre du jour détaillé est joint (PDF), avec une invitation pour votre agenda.\n"
+            f"Les dossiers des projets sont consultables en ligne : "
+            f"{settings.SITE_URL}{meeting.get_absolute_url()}\n\n{_sign(meeting)}"
+        )
+        _queue(
+            meeting,
+            DispatchKind.CONVOCATION,
+            invitation,
+            f"Convocation — {meeting.title}",
+            body,
+            by=by,
+        )
+    _after_commit(meeting)
+    return len(invitations)
+
+
+def queue_agenda_changes(meeting: Meeting, changes: list[str], *, by) -> int:
+    """One summary of the agenda changes per person already convened; a convocation for the
+    people the changes bring in (the lead of a project added to the agenda)."""
+    new = {i.pk for i in invite(meeting, by=by)}
+    invitations = list(meeting.invitations.select_related("member"))
     listed = "\n".join(f"  - {what}" for what in changes)
+    for invitation in invitations:
+        if invitation.pk in new:
+            continue
+        body = (
+            f"Bonjour,\n\nL'ordre du jour du {meeting.title} a changé depuis la convocation :\n"
+            f"{listed}\n\nOrdre du jour à jour :\n{_agenda_text(meeting)}\n\n"
+            f"{'' if invitation.reply else _reply_text(invitation)}"
+            f"Le document joint remplace le précédent. {settings.SITE_URL}"
+            f"{meeting.get_absolute_url()}\n\n{_sign(meeting)}"
+        )
+        _queue(
+            meeting,
+            DispatchKind.CHANGES,
+            invitation,
+            f"Ordre du jour modifié — {meeting.title}",
+            body,
+            by=by,
+        )
+    queue_convocation(meeting, [i for i in invitations if i.pk in new], by=by)
+    return len(invitations)
+
+
+def queue_cancellation(meeting: Meeting, *, by) -> int:
+    invitations = list(meeting.invitations.all())
     body = (
-        f"Bonjour,\n\nL'ordre du jour du {meeting.title} a changé depuis la convocation :\n"
-        f"{listed}\n\nOrdre du jour à jour :\n{_agenda_text(meeting)}\n\n"
-        f"Le document joint remplace le précédent. {settings.SITE_URL}{meeting.get_absolute_url()}\n\n"
-        f"— La coordination du Territoire d'industrie {meeting.committee.territory.name}"
+        f"Bonjour,\n\nLe {meeting.title} est annulé.\nMotif : {meeting.cancel_reason}\n\n"
+        f"{_sign(meeting)}"
     )
-    attachments = _agenda_attachments(meeting, ics=False)
-    subject = f"Ordre du jour modifié — {meeting.title}"
-    return _deliver(
-        [
-            EmailMessage(
-                subject, body, settings.DEFAULT_FROM_EMAIL, [address], attachments=attachments
-            )
-            for address in people
-        ]
-    )
+    for invitation in invitations:
+        _queue(
+            meeting,
+            DispatchKind.CANCELLATION,
+            invitation,
+            f"Annulation — {meeting.title}",
+            body,
+            by=by,
+        )
+    _after_commit(meeting)
+    return len(invitations)
 
 
 def _decision_text(item) -> str:
@@ -163,48 +197,153 @@ def _decision_text(item) -> str:
     return "\n".join(lines)
 
 
-@task
-def send_validation_notices(meeting_pk: int) -> int:
+def queue_validation_notices(meeting: Meeting, *, by) -> int:
     """After validation: each lead gets the decision on their item; seat-holders the minutes."""
-    meeting = Meeting.objects.select_related("committee__territory").get(pk=meeting_pk)
-    sign = f"— La coordination du Territoire d'industrie {meeting.committee.territory.name}"
-    messages = []
+    invitations = {i.email: i for i in meeting.invitations.select_related("member")}
+    count = 0
     for address, items in lead_items(meeting).items():
         body = (
             f"Bonjour,\n\nLe compte rendu du {meeting.title} est validé. Décision concernant "
-            f"votre projet :\n\n" + "\n\n".join(_decision_text(i) for i in items) + f"\n\n{sign}"
+            f"votre projet :\n\n"
+            + "\n\n".join(_decision_text(i) for i in items)
+            + f"\n\n{_sign(meeting)}"
         )
-        subject = f"Décision du {meeting.title}"
-        messages.append(EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address]))
-    members = recipients(meeting)
-    if members:
-        meeting.minutes_pdf.open("rb")
-        try:
-            pdf = meeting.minutes_pdf.read()
-        finally:
-            meeting.minutes_pdf.close()
-        name = f"compte-rendu-{_slug(meeting)}.pdf"
-        body = (
-            f"Bonjour,\n\nLe compte rendu du {meeting.title} a été validé. Il est joint (PDF) et "
-            f"consultable en ligne : {settings.SITE_URL}{meeting.get_absolute_url()}\n\n{sign}"
+        _queue(
+            meeting,
+            DispatchKind.DECISION,
+            invitations.get(address),
+            f"Décision du {meeting.title}",
+            body,
+            by=by,
+            address=address,
         )
-        subject = f"Compte rendu validé — {meeting.title}"
-        messages += [
-            EmailMessage(
-                subject,
-                body,
-                settings.DEFAULT_FROM_EMAIL,
-                [address],
-                attachments=[(name, pdf, "application/pdf")],
-            )
-            for address in members
-        ]
-    return _deliver(messages)
-
-
-def send_cancellation(meeting: Meeting) -> int:
+        count += 1
+    members = meeting.committee.members.filter(is_active=True).select_related("user")
+    addresses = sorted({m.contact_email.strip().lower() for m in members if m.contact_email})
     body = (
-        f"Bonjour,\n\nLe {meeting.title} est annulé.\nMotif : {meeting.cancel_reason}\n\n"
-        f"— La coordination du Territoire d'industrie {meeting.committee.territory.name}"
+        f"Bonjour,\n\nLe compte rendu du {meeting.title} a été validé. Il est joint (PDF) et "
+        f"consultable en ligne : {settings.SITE_URL}{meeting.get_absolute_url()}\n\n"
+        f"{_sign(meeting)}"
     )
-    return _send(meeting, f"Annulation — {meeting.title}", body, attach=False)
+    for address in addresses:
+        _queue(
+            meeting,
+            DispatchKind.MINUTES,
+            invitations.get(address),
+            f"Compte rendu validé — {meeting.title}",
+            body,
+            by=by,
+            address=address,
+        )
+    _after_commit(meeting)
+    return count + len(addresses)
+
+
+def retry_unsent(meeting: Meeting) -> int:
+    """The coordinator asks again for the messages not sent yet (failed, or waiting for their
+    next attempt): they are tried at once."""
+    unsent = list(meeting.dispatches.exclude(status=DispatchStatus.SENT))
+    for dispatch in unsent:
+        if dispatch.status == DispatchStatus.FAILED:
+            dispatch.status, dispatch.attempts = DispatchStatus.PENDING, 0
+            dispatch.save(update_fields=["status", "attempts"])
+    if unsent:
+        _after_commit(meeting)
+    return len(unsent)
+
+
+# --- sending ------------------------------------------------------------------------------
+
+
+def _slug(meeting: Meeting) -> str:
+    return f"{meeting.committee.short_name.lower()}-{meeting.number}"
+
+
+class _Attachments:
+    """What the messages of one delivery attach, each document built once."""
+
+    def __init__(self, meeting: Meeting):
+        self.meeting = meeting
+        self._agenda = None
+        self._minutes = None
+
+    def agenda(self):
+        if self._agenda is None:
+            self._agenda = render_agenda_pdf(self.meeting)
+        return (f"ordre-du-jour-{_slug(self.meeting)}.pdf", self._agenda, "application/pdf")
+
+    def minutes(self):
+        if self._minutes is None:
+            with self.meeting.minutes_pdf.open("rb") as archived:
+                self._minutes = archived.read()
+        return (f"compte-rendu-{_slug(self.meeting)}.pdf", self._minutes, "application/pdf")
+
+    def invitation(self, dispatch: Dispatch, method: str):
+        ics = invitation_ics(
+            self.meeting, method=method, attendee=dispatch.address, organizer=dispatch.reply_to
+        )
+        name = f"invitation-{_slug(self.meeting)}.ics"
+        return (name, ics, f"text/calendar; method={method}")
+
+    def of(self, dispatch: Dispatch) -> list:
+        match dispatch.kind:
+            case DispatchKind.CONVOCATION:
+                return [self.agenda(), self.invitation(dispatch, "REQUEST")]
+            case DispatchKind.CHANGES:
+                return [self.agenda(), self.invitation(dispatch, "REQUEST")]
+            case DispatchKind.CANCELLATION:
+                return [self.invitation(dispatch, "CANCEL")]
+            case DispatchKind.MINUTES:
+                return [self.minutes()]
+        return []
+
+
+RETRY_DELAY = timedelta(minutes=5)
+
+
+@task
+def deliver(meeting_pk: int) -> int:
+    """Send the meeting's waiting messages, one per person; a failure is kept with its error
+    and tried again later (up to Dispatch.MAX_ATTEMPTS), the others go on."""
+    meeting = Meeting.objects.select_related("committee__territory").get(pk=meeting_pk)
+    attachments = _Attachments(meeting)
+    sent = 0
+    waiting = meeting.dispatches.filter(status=DispatchStatus.PENDING).order_by("pk")
+    for pk in waiting.values_list("pk", flat=True):
+        with transaction.atomic():
+            # A row is sent by one worker: a concurrent delivery skips it.
+            dispatch = (
+                Dispatch.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, status=DispatchStatus.PENDING)
+                .first()
+            )
+            if dispatch is None:
+                continue
+            dispatch.attempts += 1
+            try:
+                message = EmailMessage(
+                    dispatch.subject,
+                    dispatch.body,
+                    settings.DEFAULT_FROM_EMAIL,
+                    [dispatch.address],
+                    attachments=attachments.of(dispatch),
+                    reply_to=[dispatch.reply_to] if dispatch.reply_to else None,
+                )
+                mailers.default.send_messages([message])
+            except Exception as error:  # noqa: BLE001 — any failure is logged and retried
+                dispatch.last_error = f"{type(error).__name__}: {error}"[:500]
+                if dispatch.attempts >= Dispatch.MAX_ATTEMPTS:
+                    dispatch.status = DispatchStatus.FAILED
+            else:
+                dispatch.status, dispatch.sent_at, dispatch.last_error = (
+                    DispatchStatus.SENT,
+                    timezone.now(),
+                    "",
+                )
+                sent += 1
+            dispatch.save(update_fields=["attempts", "status", "sent_at", "last_error"])
+    if waiting.exists() and default_task_backend.supports_defer:
+        # With a worker, the next attempt comes by itself; without, on the coordinator's request.
+        later = timezone.now() + RETRY_DELAY
+        deliver.using(run_after=later).enqueue(meeting_pk)
+    return sent

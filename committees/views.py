@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
@@ -20,12 +21,14 @@ from .forms import (
     AttendanceForm,
     CancelForm,
     CommitteeForm,
+    CommitteeRulesForm,
     DecisionForm,
     HoldForm,
     ItemUpdateForm,
     MeetingForm,
     MemberForm,
     MinutesForm,
+    ReplyForm,
     ReserveFormSet,
 )
 from .models import (
@@ -33,8 +36,12 @@ from .models import (
     Attendance,
     Committee,
     CommitteeMember,
+    Dispatch,
+    Invitation,
     Meeting,
+    ReplyLinkError,
 )
+from .notifications import retry_unsent
 
 
 def error_text(error: ValidationError) -> str:
@@ -91,10 +98,19 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_manage = committee.can_manage(request.user)
     member_form = MemberForm(territory=committee.territory, prefix="membre")
     meeting_form = MeetingForm(prefix="seance")
+    rules_form = CommitteeRulesForm(instance=committee, prefix="regles")
     if request.method == "POST":
         if not can_manage:
             raise PermissionDenied("Seule la coordination peut gérer ce comité.")
-        if "membre-role" in request.POST:
+        if request.POST.get("action") == "rules":
+            rules_form = CommitteeRulesForm(request.POST, instance=committee, prefix="regles")
+            if rules_form.is_valid():
+                committee = rules_form.save(commit=False)
+                committee._change_reason = "Règles de délibération modifiées"
+                committee.save()
+                messages.success(request, "Les règles du comité ont été enregistrées.")
+                return redirect(committee)
+        elif "membre-role" in request.POST:
             member_form = MemberForm(request.POST, territory=committee.territory, prefix="membre")
             if member_form.is_valid():
                 member = member_form.save(commit=False)
@@ -126,6 +142,7 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": can_manage,
             "member_form": member_form,
             "meeting_form": meeting_form,
+            "rules_form": rules_form,
         },
     )
 
@@ -206,8 +223,21 @@ def meeting_context(request: HttpRequest, meeting: Meeting, **overrides) -> dict
     decision_forms.update(overrides.pop("decision_forms", {}))
     attendances = list(meeting.attendances.select_related("member__user", "member__organisation"))
     active_members = None  # the quorum loads them when the meeting is held
+    # Nobody is convened before the convocation: no query for a meeting in preparation.
+    convened = meeting.convened_at is not None
+    invitations = (
+        list(
+            meeting.invitations.select_related("member__user", "user", "proxy_to__user").order_by(
+                "member__role", "email"
+            )
+        )
+        if convened
+        else []
+    )
     if held:
-        # Seizing attendance: every active member, with what was recorded so far.
+        # Seizing attendance: every active member, with what was recorded so far, else what
+        # they answered to the convocation.
+        replies = {i.member_id: i.as_attendance() for i in invitations if i.member_id}
         recorded = {a.member_id: a for a in attendances}
         members = active_members = list(
             meeting.committee.members.filter(is_active=True).select_related("user", "organisation")
@@ -220,7 +250,9 @@ def meeting_context(request: HttpRequest, meeting: Meeting, **overrides) -> dict
                 recorded.get(m.pk),
                 typed.get(m.pk)
                 or AttendanceForm(
-                    instance=recorded.get(m.pk) or Attendance(meeting=meeting, member=m),
+                    instance=recorded.get(m.pk)
+                    or replies.get(m.pk)
+                    or Attendance(meeting=meeting, member=m),
                     prefix=f"presence-{m.pk}",
                 ),
             )
@@ -229,10 +261,39 @@ def meeting_context(request: HttpRequest, meeting: Meeting, **overrides) -> dict
     else:
         # Afterwards, what was recorded: later changes to the committee do not rewrite it.
         attendance_rows = [(a.member, a, None) for a in attendances]
+    user = request.user
+    mine = next(
+        (i for i in invitations if user.pk in (i.user_id, i.member and i.member.user_id)), None
+    )
+    chair_seat = meeting.chair_seat_of(user) if meeting.is_held else None
+    dispatches = list(meeting.dispatches.all()) if convened and meeting.can_manage(user) else []
     context = {
         "meeting": meeting,
         "committee": meeting.committee,
         "items": [(item, decision_forms.get(item.pk)) for item in items],
+        # Before the meeting: who is convened, their answers, the quorum they promise.
+        "invitations": invitations if meeting.can_manage(user) else [],
+        "expected_quorum": meeting.expected_quorum(invitations)
+        if meeting.status == Meeting.Status.CONVENED
+        else None,
+        "my_invitation": mine,
+        "reply_form": overrides.pop("reply_form", None)
+        or (ReplyForm(invitation=mine) if mine and not mine.answer_refusal() else None),
+        "dispatches": dispatches,
+        "unsent_count": sum(d.status != Dispatch.Status.SENT for d in dispatches),
+        "dispatch_summary": ", ".join(
+            f"{label.lower()} : {n}"
+            for value, label in Dispatch.Status.choices
+            if (n := sum(d.status == value for d in dispatches))
+        ),
+        # The chairs' approval of the draft, where the committee requires it.
+        "approvals": list(meeting.approvals.all())
+        if meeting.committee.requires_chair_approval
+        else [],
+        "chair_seat": chair_seat,
+        "draft_digest": meeting.draft_digest()
+        if meeting.is_held and meeting.committee.requires_chair_approval
+        else "",
         "total_duration": sum(item.duration for item in items),
         "can_manage": can_manage,
         # Action items stay open to follow-up after the minutes are validated.
@@ -343,7 +404,8 @@ def meeting_status(request: HttpRequest, pk: int) -> HttpResponse:
             sent = meeting.convene(by=request.user)
             messages.success(
                 request,
-                f"La convocation a été envoyée ({sent} destinataire{'s' if sent > 1 else ''}).",
+                f"La séance est convoquée : {sent} convocation{'s' if sent > 1 else ''} "
+                "envoyée" + ("s" if sent > 1 else "") + " (suivi dans « Envois »).",
             )
         elif action == "notify_changes":
             meeting.notify_agenda_changes(by=request.user)
@@ -566,3 +628,106 @@ def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse
     member.save()
     messages.success(request, f"{member.display_name} ne fait plus partie du comité.")
     return redirect(committee)
+
+
+# --- answers to the convocation ----------------------------------------------------------
+
+
+def _my_invitation(request: HttpRequest, meeting: Meeting) -> Invitation:
+    invitation = (
+        meeting.invitations.filter(Q(user=request.user) | Q(member__user=request.user))
+        .select_related("meeting__committee", "member__user", "user", "proxy_to")
+        .first()
+    )
+    if invitation is None:
+        raise PermissionDenied("Vous n'êtes pas convoqué·e à cette séance.")
+    return invitation
+
+
+@require_POST
+def meeting_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    """A convened person answers from their account (the same answer as by the link)."""
+    meeting = get_meeting(request, pk)
+    invitation = _my_invitation(request, meeting)
+    form = ReplyForm(request.POST, invitation=invitation)
+    if form.is_valid():
+        try:
+            form.save(by=request.user)
+        except ValidationError:
+            pass
+        else:
+            messages.success(
+                request, f"Votre réponse est enregistrée : {invitation.get_reply_display()}."
+            )
+            return redirect_after_post(request, f"{meeting.get_absolute_url()}#reponse")
+    context = meeting_context(request, meeting, reply_form=form)
+    status = 400
+    if request.htmx:
+        return render(request, "committees/meeting_detail.html#reply", context, status=status)
+    return render(request, "committees/meeting_detail.html", context, status=status)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def reply_by_link(request: HttpRequest, token: str) -> HttpResponse:
+    """The reply link of a convocation: no login, this invitation only, one answer.
+
+    GET only shows the question (mail scanners open links); the answer is a POST."""
+    try:
+        invitation = Invitation.from_token(token)
+    except ReplyLinkError as error:
+        status = 409 if error.message == ReplyLinkError.USED else 400
+        if error.message == ReplyLinkError.EXPIRED:
+            status = 410
+        context = {"problem": error.message, "invitation": error.invitation}
+        return render(request, "committees/reply.html", context, status=status)
+    meeting = invitation.meeting
+    context = {"invitation": invitation, "meeting": meeting, "token": token}
+    if refusal := invitation.answer_refusal():
+        return render(request, "committees/reply.html", {**context, "problem": refusal}, status=410)
+    form = ReplyForm(request.POST or None, invitation=invitation)
+    if request.method == "POST" and form.is_valid():
+        try:
+            form.save()
+        except ValidationError:
+            pass
+        else:
+            return render(request, "committees/reply.html", {**context, "answered": True})
+    # A lead sees the items that concern them; nothing else of the meeting is reachable here.
+    items = meeting.items.filter(project__lead_users__email__iexact=invitation.email)
+    status = 400 if form.errors else 200
+    return render(
+        request, "committees/reply.html", {**context, "form": form, "items": items}, status=status
+    )
+
+
+# --- the chairs' approval and the send log ------------------------------------------------
+
+
+@require_POST
+def meeting_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_meeting(request, pk)
+    meeting.refuse_if_frozen()
+    try:
+        meeting.approve_draft(by=request.user)
+    except ValidationError as error:
+        messages.error(request, error_text(error))
+    else:
+        messages.success(request, "Vous avez approuvé le projet de compte rendu tel qu'il est.")
+    return redirect_after_post(request, f"{meeting.get_absolute_url()}#approbation")
+
+
+@require_POST
+def meeting_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    """The coordinator asks again for the e-mails not sent yet."""
+    meeting = get_meeting(request, pk)
+    if not meeting.can_manage(request.user):
+        raise PermissionDenied("Seule la coordination du territoire gère les envois.")
+    count = retry_unsent(meeting)
+    if count:
+        messages.success(
+            request, f"Nouvel essai demandé pour {count} envoi{'s' if count > 1 else ''}."
+        )
+    else:
+        messages.info(request, "Tous les envois sont partis.")
+    return redirect_after_post(request, f"{meeting.get_absolute_url()}#envois")

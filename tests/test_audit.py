@@ -46,8 +46,9 @@ from .factories import (
 from .projects.test_edit import edit_data
 
 APPS = ["projects", "committees"]
-# Technical records, not business objects: a report job is a cache of a generated file.
-TECHNICAL = {"ReportJob"}
+# Technical records, not business objects: a report job is a cache of a generated file; a
+# dispatch is the send log of a meeting's e-mails, a log itself.
+TECHNICAL = {"ReportJob", "Dispatch"}
 
 
 def test_every_business_model_has_history():
@@ -579,7 +580,7 @@ def agenda_remove(w):
     }
 
 
-@write_view("coordinator", "Meeting")
+@write_view("coordinator", "Meeting", "Invitation")
 def meeting_convene(w):
     return f"/seances/{w.meeting().pk}/statut/", {"action": "convene"}
 

@@ -22,6 +22,7 @@ from .factories import (
     MilestoneFactory,
     OrganisationFactory,
 )
+from .utils import pdf_text
 
 pytestmark = pytest.mark.django_db
 
@@ -35,12 +36,6 @@ def sheet_url(project_id: int) -> str:
 
 def reader_of(pdf: bytes) -> pypdf.PdfReader:
     return pypdf.PdfReader(io.BytesIO(pdf))
-
-
-def pdf_text(pdf: bytes) -> str:
-    """The text of every page, with runs of spaces (including no-break ones) as one space."""
-    text = " ".join(page.extract_text() for page in reader_of(pdf).pages)
-    return " ".join(text.split())
 
 
 def all_stream_data(reader: pypdf.PdfReader) -> bytes:

@@ -1,23 +1,18 @@
 """The whole committee flow, as the coordinator runs it."""
 
 import hashlib
-from io import BytesIO
 
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
-from pypdf import PdfReader
 
 from committees.models import AgendaItem, Attendance, Decision, Meeting
 from projects.models import Project, Reserve, Stage
 
+from ..utils import pdf_text
 from .conftest import make_meeting
 
 pytestmark = pytest.mark.django_db
-
-
-def pdf_text(content: bytes) -> str:
-    return " ".join(page.extract_text() for page in PdfReader(BytesIO(content)).pages)
 
 
 def attend_all(meeting, by):
@@ -47,8 +42,9 @@ def test_cotech_then_copil_flow(
         )
 
     # Convene: one e-mail per member, and one to the lead of the three projects, with the
-    # agenda PDF and the invitation.
-    sent = meeting.convene(by=coordinator)
+    # agenda PDF and the invitation, sent after commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = meeting.convene(by=coordinator)
     assert sent == len(mail.outbox) == 5
     lead_mail = next(m for m in mail.outbox if m.to == [users["lead"].email.lower()])
     assert "porteur" in lead_mail.body
@@ -221,7 +217,9 @@ def test_agenda_rules(users, meeting, eligible_projects, copil, territory, other
         meeting.add_project(eligible_projects[1], by=users["member"])
 
 
-def test_removing_an_item_or_cancelling_moves_projects_back(users, meeting, eligible_projects):
+def test_removing_an_item_or_cancelling_moves_projects_back(
+    users, meeting, eligible_projects, django_capture_on_commit_callbacks
+):
     coordinator = users["coordinator"]
     a, b, _c = eligible_projects
     item = meeting.add_project(a, by=coordinator)
@@ -230,11 +228,13 @@ def test_removing_an_item_or_cancelling_moves_projects_back(users, meeting, elig
     a.refresh_from_db()
     assert a.stage == Stage.ELIGIBLE
     assert list(meeting.items.values_list("order", flat=True)) == [1]
-    meeting.convene(by=coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting.convene(by=coordinator)
     mail.outbox.clear()
     with pytest.raises(ValidationError):
         meeting.cancel(by=coordinator, reason="")
-    meeting.cancel(by=coordinator, reason="Quorum impossible à réunir")
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting.cancel(by=coordinator, reason="Quorum impossible à réunir")
     b.refresh_from_db()
     assert b.stage == Stage.ELIGIBLE
     assert "Quorum impossible" in b.history.first().history_change_reason

@@ -3,17 +3,15 @@ page and in the PDF (DESIGN §5)."""
 
 import hashlib
 import re
-from io import BytesIO
 
 import pytest
 from django.utils import timezone
-from pypdf import PdfReader
 
 from committees.documents import render_minutes_pdf
 from committees.models import Attendance, Decision
 from projects.models import Stage
 
-from ..utils import text
+from ..utils import pdf_text, text
 from .conftest import make_meeting
 
 pytestmark = pytest.mark.django_db
@@ -23,12 +21,6 @@ CONTENT_ON_PAGE = (
     "Empreinte du contenu (SHA-256 du texte du compte rendu, imprimée en pied de page) : "
 )
 FILE_ON_PAGE = "Empreinte du fichier PDF archivé (SHA-256 du fichier téléchargé) : "
-
-
-def pdf_text(content: bytes) -> str:
-    """The PDF's text on one line, spaces collapsed (lines may break anywhere)."""
-    pages = " ".join(page.extract_text() for page in PdfReader(BytesIO(content)).pages)
-    return " ".join(pages.split())
 
 
 def held(committee, users, eligible_projects):

@@ -16,18 +16,21 @@ def to(message) -> str:
 
 
 @pytest.fixture
-def convened(users, meeting, eligible_projects):
+def convened(users, meeting, eligible_projects, django_capture_on_commit_callbacks):
     """A convened COTECH: the `lead` leads the first project, `other_lead` the second."""
     first, second = eligible_projects[:2]
     second.lead_users.set([users["other_lead"]])
     for project in (first, second):
         meeting.add_project(project, by=users["coordinator"])
-    meeting.convene(by=users["coordinator"])
+    with django_capture_on_commit_callbacks(execute=True):
+        meeting.convene(by=users["coordinator"])
     mail.outbox.clear()
     return meeting
 
 
-def test_convocation_reaches_seat_holders_and_leads_once(users, cotech, meeting, eligible_projects):
+def test_convocation_reaches_seat_holders_and_leads_once(
+    users, cotech, meeting, eligible_projects, django_capture_on_commit_callbacks
+):
     coordinator, lead = users["coordinator"], users["lead"]
     first, second = eligible_projects[:2]
     second.lead_users.set([users["other_lead"]])
@@ -35,7 +38,8 @@ def test_convocation_reaches_seat_holders_and_leads_once(users, cotech, meeting,
     CommitteeMember.objects.create(committee=cotech, user=lead, role="member")
     for project in (first, second):
         meeting.add_project(project, by=coordinator)
-    sent = meeting.convene(by=coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = meeting.convene(by=coordinator)
 
     seat_holders = {m.contact_email.lower() for m in cotech.members.all() if m.contact_email}
     expected = seat_holders | {users["other_lead"].email.lower()}
@@ -79,7 +83,11 @@ def test_agenda_change_after_convocation_sends_nothing_until_asked(
         assert message.subject.startswith("Ordre du jour modifié")
         assert "ajout du point « Calendrier 2027 »" in message.body
         assert "nouvel ordre de passage pour « Calendrier 2027 »" in message.body
-        assert [n for n, _c, _t in message.attachments] == ["ordre-du-jour-cotech-1.pdf"]
+        # The agenda PDF again, and the calendar entry updated (same UID, next SEQUENCE).
+        names = [n for n, _c, _t in message.attachments]
+        assert names == ["ordre-du-jour-cotech-1.pdf", "invitation-cotech-1.ics"]
+        ics = message.attachments[1][1]
+        assert "METHOD:REQUEST" in ics and f"UID:seance-{convened.pk}@" in ics
 
     convened.refresh_from_db()
     assert convened.pending_changes == []

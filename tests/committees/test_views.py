@@ -161,11 +161,14 @@ def test_agenda_builder_through_the_page_and_htmx(
     assert project.stage == Stage.ELIGIBLE
 
 
-def test_convene_through_the_page(client_for, meeting, eligible_projects, users):
+def test_convene_through_the_page(
+    client_for, meeting, eligible_projects, users, django_capture_on_commit_callbacks
+):
     meeting.add_project(eligible_projects[0], by=users["coordinator"])
-    response = client_for("coordinator").post(
-        f"/seances/{meeting.pk}/statut/", {"action": "convene"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for("coordinator").post(
+            f"/seances/{meeting.pk}/statut/", {"action": "convene"}
+        )
     assert response.status_code == 302
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.CONVENED

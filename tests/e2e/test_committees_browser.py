@@ -1,12 +1,18 @@
 import re
+from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from committees.models import Committee, Meeting
 from projects.models import Project, Stage
+from projects.templatetags.tdi import french_date
 
+from ..utils import pdf_text
 from .test_projects_browser import serious_violations
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -15,19 +21,26 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_coordinator_runs_a_cotech_from_agenda_to_validated_minutes(
     page: Page, live_server, demo, login
 ):
+    """One full COTECH: agenda, convocation, a reply with a proxy, opening, attendance from the
+    replies, a decision with a reserve, an information item noted, validated minutes whose PDF
+    says the quorum, « pris acte » and the signature block; then the reserve lifted in two
+    steps."""
     project = Project.objects.get(title="Extension du parc d'activités de Langres Sud")
     assert project.stage == Stage.ELIGIBLE
     cotech = Committee.objects.get(territory__code="ti-0052", kind=Committee.Kind.COTECH)
+    # Numbers follow dates: the new meeting comes a week after the last convened one.
+    last = cotech.meetings.filter(number__isnull=False).order_by("-starts_at").first()
+    day = timezone.localdate(last.starts_at) + timedelta(days=7)
     page.on("dialog", lambda dialog: dialog.accept())  # confirmations (data-confirm)
     login("coordination")
 
     # Create a meeting from the committee page.
     page.goto(f"{live_server.url}/comites/{cotech.pk}/")
-    page.get_by_label("Date et heure").fill("2027-03-11T09:30")
+    page.get_by_label("Date et heure").fill(f"{day:%Y-%m-%d}T09:30")
     page.get_by_label("Lieu").fill("Sous-préfecture de Langres")
     page.get_by_role("button", name="Créer la séance").click()
     # No number before the convocation: numbers follow dates and are fixed then.
-    expect(page.get_by_role("heading", level=1)).to_contain_text("COTECH du 11 mars 2027")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"COTECH du {french_date(day)}")
     meeting = Meeting.objects.filter(committee=cotech).order_by("-pk").first()
     assert serious_violations(page) == []
 
@@ -49,9 +62,25 @@ def test_coordinator_runs_a_cotech_from_agenda_to_validated_minutes(
     page.get_by_role("button", name=re.compile("Monter « Point d'étape")).click()
     expect(agenda.locator("tbody tr").first).to_contain_text("Point d'étape sur l'AMI")
 
+    mail.outbox.clear()
     page.get_by_role("button", name="Convoquer les membres").click()
-    expect(page.get_by_text("La convocation a été envoyée")).to_be_visible()
+    expect(page.get_by_text("La séance est convoquée")).to_be_visible()
     expect(page.get_by_role("heading", level=1)).to_contain_text("COTECH n°")
+
+    # A titulaire without an account answers from the link of their convocation: proxy.
+    [message] = [m for m in mail.outbox if m.to == ["laurent.mercier@demo.tdi.fr"]]
+    [link] = re.findall(r"http://[^/\s]+(/seances/reponse/\S+/)", message.body)
+    visitor = page.context.browser.new_page()
+    visitor.goto(f"{live_server.url}{link}")
+    expect(visitor.get_by_role("heading", level=1)).to_have_text("Réponse à la convocation")
+    visitor.get_by_label("Je donne pouvoir à un·e autre membre").check()
+    visitor.get_by_label("Pouvoir donné à").select_option(label="Patrick Girard (membre titulaire)")
+    visitor.get_by_role("button", name="Envoyer ma réponse").click()
+    expect(visitor.get_by_role("status")).to_contain_text("Pouvoir donné")
+    visitor.close()
+    page.reload()
+    expect(page.locator("#reponses")).to_contain_text("Pouvoir donné à Patrick Girard")
+
     # Opening before the meeting's day needs a motive, kept in history and in the minutes.
     page.get_by_role("button", name=re.compile("Ouvrir la séance")).click()
     expect(
@@ -64,9 +93,13 @@ def test_coordinator_runs_a_cotech_from_agenda_to_validated_minutes(
     expect(page.get_by_text("La séance est ouverte")).to_be_visible()
     assert serious_violations(page) == []
 
-    # Rows start "non renseigné": each presence is said, none is assumed.
+    # The reply pre-fills its row; the others start "non renseigné": each presence is said.
+    mercier = cotech.members.get(name="Laurent Mercier")
+    expect(page.locator(f"#presence-{mercier.pk}-status")).to_have_value("represented")
+    expect(page.locator(f"#presence-{mercier.pk}-represented_by")).to_have_value("Patrick Girard")
     for select in page.locator("#presences select").all():
-        select.select_option(label="Présent·e")
+        if select.input_value() == "":
+            select.select_option(label="Présent·e")
     page.get_by_role("button", name="Enregistrer les présences").click()
     expect(page.locator("#presences")).to_contain_text("Présences enregistrées")
 
@@ -90,61 +123,60 @@ def test_coordinator_runs_a_cotech_from_agenda_to_validated_minutes(
     page.locator(f"#point-{info.pk}").get_by_role("button", name="Enregistrer la décision").click()
     expect(page.get_by_text("Décision enregistrée")).to_be_visible()
 
-    # The minutes wait for the end of the meeting (11 March 2027).
+    # The minutes wait for the end of the meeting.
     page.get_by_role("button", name="Valider le compte rendu").click()
     expect(page.get_by_text("ne peut pas être validé avant la fin de la séance")).to_be_visible()
     meeting.refresh_from_db()
     assert meeting.status == Meeting.Status.HELD
 
-    # The demo's COPIL, held last month, is decided and its minutes validated.
-    copil = Meeting.objects.get(committee__kind="copil", status=Meeting.Status.HELD)
-    page.goto(f"{live_server.url}/seances/{copil.pk}/")
-    for select in page.locator("#presences select").all():
-        select.select_option(label="Présent·e")
-    page.get_by_role("button", name="Enregistrer les présences").click()
-    expect(page.locator("#presences")).to_contain_text("Présences enregistrées")
-    for examined in copil.items.all():
-        block = page.locator(f"#point-{examined.pk}")
-        choice = "Validé" if examined.project_id else "Pris acte"
-        block.get_by_label("Décision").select_option(label=choice)
-        block.get_by_role("button", name="Enregistrer la décision").click()
-        expect(page.get_by_text("Décision enregistrée")).to_be_visible()
-    page.get_by_role("button", name="Valider le compte rendu").click()
-    expect(page.get_by_text("Le compte rendu est validé")).to_be_visible()
-    copil.refresh_from_db()
-    assert copil.status == Meeting.Status.VALIDATED
-    expect(page.get_by_role("button", name="Enregistrer la décision")).to_have_count(0)
-    assert serious_violations(page) == []
+    # The day after the meeting (the clock moves; the session is opened again under it).
+    meeting_done = meeting.ends_at + timedelta(days=1)
+    shift = meeting_done - timezone.now()
+    real_now = timezone.now
+    with mock.patch("django.utils.timezone.now", side_effect=lambda: real_now() + shift):
+        page.context.clear_cookies()
+        login("coordination")
+        page.goto(f"{live_server.url}/seances/{meeting.pk}/")
+        page.get_by_role("button", name="Valider le compte rendu").click()
+        expect(page.get_by_text("Le compte rendu est validé")).to_be_visible()
+        meeting.refresh_from_db()
+        assert meeting.status == Meeting.Status.VALIDATED
+        expect(page.get_by_role("button", name="Enregistrer la décision")).to_have_count(0)
+        assert serious_violations(page) == []
 
-    response = page.request.get(f"{live_server.url}/seances/{copil.pk}/compte-rendu.pdf")
-    assert response.status == 200
-    assert response.headers["content-type"] == "application/pdf"
-    assert (
-        response.body()
-        == page.request.get(f"{live_server.url}/seances/{copil.pk}/compte-rendu.pdf").body()
-    )
+        response = page.request.get(f"{live_server.url}/seances/{meeting.pk}/compte-rendu.pdf")
+        assert response.status == 200
+        assert response.headers["content-type"] == "application/pdf"
+        minutes = pdf_text(response.body())
+        assert "sièges votants présents ou représentés sur" in minutes
+        assert "Représenté·e par Patrick Girard" in minutes
+        assert "Pris acte" in minutes
+        assert "Séance avancée à la demande de la sous-préfecture" in minutes
+        assert "Fait à Sous-préfecture de Langres, le" in minutes
+        assert "Président·e Claire Martin" in minutes
 
-    # The lead proposes the lift from the project page; the project waits for the coordination.
-    project.lead_users.add(get_user_model().objects.get(username="porteur2"))
-    page.context.clear_cookies()
-    login("porteur2")
-    page.goto(f"{live_server.url}/projets/{project.pk}/")
-    page.get_by_label("Justification").fill("Acte signé le 2 avril 2027")
-    page.get_by_role("button", name="Proposer la levée").click()
-    expect(page.get_by_text("La levée est proposée à la coordination")).to_be_visible()
-    expect(page.locator("#reserves")).to_contain_text("En attente de la coordination")
-    project.refresh_from_db()
-    assert project.stage == Stage.RESERVES
+        # The lead proposes the lift from the project page; the project waits for
+        # the coordination.
+        project.lead_users.add(get_user_model().objects.get(username="porteur2"))
+        page.context.clear_cookies()
+        login("porteur2")
+        page.goto(f"{live_server.url}/projets/{project.pk}/")
+        page.get_by_label("Justification").fill("Acte signé le 2 avril 2027")
+        page.get_by_role("button", name="Proposer la levée").click()
+        expect(page.get_by_text("La levée est proposée à la coordination")).to_be_visible()
+        expect(page.locator("#reserves")).to_contain_text("En attente de la coordination")
+        project.refresh_from_db()
+        assert project.stage == Stage.RESERVES
 
-    # The coordination accepts it: the project moves on by itself.
-    page.context.clear_cookies()
-    login("coordination")
-    page.goto(f"{live_server.url}/projets/{project.pk}/")
-    page.get_by_role("button", name="Accepter la levée").click()
-    expect(page.get_by_text("La réserve est levée")).to_be_visible()
-    expect(page.locator("#h-stage")).to_contain_text("Avis favorable COTECH")
-    project.refresh_from_db()
-    assert project.stage == Stage.READY_COPIL
+        # The coordination accepts it: the project moves on by itself.
+        page.context.clear_cookies()
+        login("coordination")
+        page.goto(f"{live_server.url}/projets/{project.pk}/")
+        page.get_by_role("button", name="Accepter la levée").click()
+        expect(page.get_by_text("La réserve est levée")).to_be_visible()
+        expect(page.locator("#h-stage")).to_contain_text("Avis favorable COTECH")
+        project.refresh_from_db()
+        assert project.stage == Stage.READY_COPIL
 
 
 def test_member_reads_meeting_pages_without_accessibility_violations(

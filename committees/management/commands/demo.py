@@ -35,8 +35,11 @@ from committees.models import (
     Committee,
     CommitteeMember,
     Decision,
+    Dispatch,
+    Invitation,
     Meeting,
 )
+from committees.notifications import invite
 from projects.lifecycle import save_change
 from projects.management.commands.demo_projects import (
     BPI,
@@ -554,6 +557,9 @@ class Command(BaseCommand):
                 self.now = timezone.now()
                 self.today = timezone.localdate(self.now)
                 plans = self.load(territory)
+                # The demo's meetings are played through the real workflow, which writes the
+                # e-mails they would send: the demo sends none (fictitious addresses).
+                Dispatch.objects.filter(meeting__committee__territory=territory).delete()
         if plans is not None:
             self.report(territory, plans)
         load_applications(territory, self.stdout, self.style)
@@ -818,6 +824,28 @@ class Command(BaseCommand):
             convened_at=convened,
             number=plan.number,
         )
+        self.reply(meeting, invite(meeting, by=self.coordinator, at=convened), convened)
+
+    def reply(self, meeting: Meeting, invitations: list[Invitation], convened: datetime) -> None:
+        """The answers received so far: most seats are coming, one is excused, one titulaire
+        gives a proxy to another; the leads and some external members have not answered."""
+        seats = {i.member.display_name: i for i in invitations if i.member_id}
+        answers = [
+            ("Claire Martin", Invitation.Reply.PRESENT, None),
+            ("Patrick Girard", Invitation.Reply.PRESENT, None),
+            ("Nadia Benali", Invitation.Reply.EXCUSED, None),
+            ("Isabelle Faure", Invitation.Reply.PROXY, "Patrick Girard"),
+            ("Thomas Hubert", Invitation.Reply.PRESENT, None),
+            ("Émilie Robert", Invitation.Reply.PRESENT, None),
+        ]
+        for n, (name, reply, holder) in enumerate(answers):
+            if name not in seats:
+                continue
+            later = timedelta(days=n // 2, hours=1 + 3 * (n % 2), minutes=7 * n)
+            moment = min(convened + later, self.now - timedelta(minutes=5))
+            proxy_to = seats[holder].member if holder else None
+            user = seats[name].member.user
+            seats[name].answer(reply, by=user, proxy_to=proxy_to, at=moment)
 
     def create_in_preparation(self, plan: Plan, plans: list[Plan]) -> None:
         """The next COTECH, created with an empty agenda."""
