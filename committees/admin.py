@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from projects.admin import HistoryAdmin
+from projects.admin import HistoryAdmin, NoDeleteAdmin
 from projects.lifecycle import FreezableAdmin
 
 from .models import (
@@ -16,18 +16,21 @@ from .models import (
 class CommitteeMemberInline(admin.TabularInline):
     model = CommitteeMember
     extra = 0
+    can_delete = False  # a member leaves by « actif » unticked: past attendance stays
     autocomplete_fields = ["organisation"]
 
 
 @admin.register(Committee)
-class CommitteeAdmin(HistoryAdmin):
+class CommitteeAdmin(NoDeleteAdmin, HistoryAdmin):
     list_display = ["name", "kind", "territory", "quorum"]
     list_filter = ["territory", "kind"]
     inlines = [CommitteeMemberInline]
 
 
 @admin.register(Meeting)
-class MeetingAdmin(FreezableAdmin, HistoryAdmin):
+class MeetingAdmin(NoDeleteAdmin, FreezableAdmin, HistoryAdmin):
+    """A meeting ends by its cancellation (its projects go back to their stage), on its page."""
+
     list_display = ["__str__", "committee", "status", "starts_at"]
     list_filter = ["committee__territory", "status"]
     # Status, validation and the archived PDF only change through the meeting's own methods.
@@ -43,22 +46,29 @@ class MeetingAdmin(FreezableAdmin, HistoryAdmin):
 
 
 @admin.register(AgendaItem)
-class AgendaItemAdmin(FreezableAdmin, HistoryAdmin):
+class AgendaItemAdmin(NoDeleteAdmin, FreezableAdmin, HistoryAdmin):
+    """The agenda is built on the meeting page (a project moves when it is put on or taken off,
+    members are told of changes after the convocation): here items are read and corrected."""
+
     list_display = ["__str__", "meeting", "kind", "decision"]
     # Decisions move projects: they are recorded on the meeting page, never typed here.
-    readonly_fields = ["project", "decision", "decided_at", "reserves"]
+    readonly_fields = ["meeting", "order", "kind", "project", "decision", "decided_at", "reserves"]
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "meeting":
-            kwargs["queryset"] = Meeting.objects.exclude(status=Meeting.Status.VALIDATED)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(FreezableAdmin, HistoryAdmin):
+class AttendanceAdmin(NoDeleteAdmin, FreezableAdmin, HistoryAdmin):
     list_display = ["meeting", "member", "status"]
 
 
 @admin.register(ActionItem)
 class ActionItemAdmin(FreezableAdmin, HistoryAdmin):
     list_display = ["what", "owner", "due_on", "done_on", "meeting"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # An action is added to a meeting whose minutes are still open (DESIGN §5).
+        if db_field.name == "meeting":
+            kwargs["queryset"] = Meeting.objects.exclude(status=Meeting.Status.VALIDATED)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

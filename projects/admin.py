@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -17,6 +19,8 @@ from .models import (
     Project,
     Territory,
 )
+
+User = get_user_model()
 
 REVERT_REFUSED = (
     "L'historique se consulte ici sans pouvoir être restauré : une version ancienne réécrite "
@@ -39,8 +43,18 @@ class HistoryAdmin(SimpleHistoryAdmin):
         return super().history_form_view(request, object_id, version_id, extra_context)
 
 
+class NoDeleteAdmin:
+    """Admin mixin for the records the domain ends another way (a meeting is cancelled, an
+    agenda item removed from the agenda, a project archived, a member or an account
+    deactivated): deleting them here would cascade around those rules, leave projects stuck in
+    a stage, and turn their history entries into « système »."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Territory)
-class TerritoryAdmin(HistoryAdmin):
+class TerritoryAdmin(NoDeleteAdmin, HistoryAdmin):
     list_display = ["name", "code", "region", "prefix"]
     search_fields = ["name", "code"]
     filter_horizontal = ["intercommunalities", "organisations"]
@@ -84,7 +98,7 @@ class MilestoneInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(HistoryAdmin):
+class ProjectAdmin(NoDeleteAdmin, HistoryAdmin):
     list_display = ["reference", "title", "territory", "stage", "total_cost", "is_archived"]
     list_filter = ["territory", "stage", "axis", "is_archived"]
     search_fields = ["reference", "title"]
@@ -93,9 +107,6 @@ class ProjectAdmin(HistoryAdmin):
     autocomplete_fields = ["lead_organisation", "epci", "partners"]
     filter_horizontal = ["lead_users"]
     inlines = [FundingLineInline, IndicatorInline, MilestoneInline]
-
-    def has_delete_permission(self, request, obj=None):
-        return False  # archive instead: a project is never deleted, its history stays
 
 
 @admin.register(Document)
@@ -119,7 +130,7 @@ class CallAdmin(HistoryAdmin):
 
 
 @admin.register(Application)
-class ApplicationAdmin(FreezableAdmin, HistoryAdmin):
+class ApplicationAdmin(NoDeleteAdmin, FreezableAdmin, HistoryAdmin):
     list_display = ["title", "call", "territory", "status", "submitted_at"]
     list_filter = ["territory", "status", "call"]
     # Status, submission and the archived dossier only change through the application's methods.
@@ -131,3 +142,12 @@ class ApplicationAdmin(FreezableAdmin, HistoryAdmin):
         "dossier_sha256",
         "content_sha256",
     ]
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class AccountAdmin(NoDeleteAdmin, UserAdmin):
+    """Accounts are deactivated (« Actif » unticked), never deleted: their name stays on the
+    history entries, decisions and validations they signed."""
