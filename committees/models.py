@@ -740,6 +740,17 @@ class Meeting(Lifecycle):
                 )
             if problems := draft.validation_problems():
                 raise ValidationError(problems)
+            for attendance in draft.attendances.select_related(
+                "member__user", "member__organisation"
+            ):
+                attendance.take_snapshot()
+                save_change(
+                    attendance,
+                    by=by,
+                    reason="Présences arrêtées au compte rendu",
+                    at=at,
+                    update_fields=Attendance.SNAPSHOT,
+                )
             draft.validated_at, draft.validated_by = at, by  # printed in the minutes
             context, name = minutes_context(draft, final=True), f"compte-rendu-{self.pk}"
             with archive_pdf(draft, "minutes", MINUTES, context, name=name) as archived:
@@ -774,7 +785,7 @@ class Meeting(Lifecycle):
         the attendances (with their member) or the active members may pass them.
         """
         if attendances is None:
-            attendances = list(self.attendances.select_related("member"))
+            attendances = list(self.attendances.select_related("member__user"))
         if self.is_held and active_members is None:
             active_members = list(self.committee.members.filter(is_active=True))
         return self._count_seats(attendances, active_members if self.is_held else [])
@@ -798,11 +809,11 @@ class Meeting(Lifecycle):
 
     def _count_seats(self, attendances: list[Attendance], members: list) -> Quorum:
         recorded = {a.member_id: a for a in attendances}
-        by_pk = {a.member_id: a.member for a in attendances}
-        by_pk.update((m.pk, m) for m in members)
-        members = by_pk
+        # Each seat's role and name: as recorded (frozen at validation), else the member's now.
+        seat = {a.member_id: (a.shown_role, a.shown_name) for a in attendances}
+        seat.update((m.pk, (m.role, m.display_name)) for m in members)
         status = {pk: a.status for pk, a in recorded.items()}
-        seats = [pk for pk, m in members.items() if m.role in VOTING_ROLES]
+        seats = [pk for pk, (role, _name) in seat.items() if role in VOTING_ROLES]
         present = (AttendanceStatus.PRESENT, AttendanceStatus.REPRESENTED)
         filled = sum(1 for pk in seats if status.get(pk) in present)
         # A suppléant·e named as someone's representative holds that seat, already counted.
@@ -813,10 +824,10 @@ class Meeting(Lifecycle):
         }
         substitutes = sum(
             1
-            for pk, m in members.items()
-            if m.role == MemberRole.SUBSTITUTE
+            for pk, (role, name) in seat.items()
+            if role == MemberRole.SUBSTITUTE
             and status.get(pk) == AttendanceStatus.PRESENT
-            and _name_key(m.display_name) not in representing
+            and _name_key(name) not in representing
         )
         filled += min(substitutes, len(seats) - filled)
         return Quorum(
@@ -1082,6 +1093,15 @@ class Attendance(Freezable):
     )
     status = models.CharField("présence", max_length=20, choices=AttendanceStatus.choices)
     represented_by = models.CharField("représenté·e par", max_length=200, blank=True)
+    # What the validated minutes say of the member, as they were that day: a later rename, a
+    # change of role or organisation does not rewrite an official record.
+    name = models.CharField("nom (à la validation)", max_length=200, blank=True)
+    role = models.CharField(
+        "rôle (à la validation)", max_length=20, choices=MemberRole.choices, blank=True
+    )
+    organisation_name = models.CharField(
+        "organisation (à la validation)", max_length=300, blank=True
+    )
 
     objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()
@@ -1096,7 +1116,33 @@ class Attendance(Freezable):
         ]
 
     def __str__(self) -> str:
-        return f"{self.member} — {self.get_status_display()}"
+        return f"{self.shown_name} — {self.get_status_display()}"
+
+    SNAPSHOT = ("name", "role", "organisation_name")
+
+    def take_snapshot(self) -> None:
+        """Copy what the minutes show of the member (at validation)."""
+        member = self.member
+        self.name, self.role = member.display_name, member.role
+        self.organisation_name = member.organisation.name if member.organisation_id else ""
+
+    @property
+    def shown_name(self) -> str:
+        return self.name or self.member.display_name
+
+    @property
+    def shown_role(self) -> str:
+        return self.role or self.member.role
+
+    @property
+    def shown_role_label(self) -> str:
+        return MemberRole(self.shown_role).label
+
+    @property
+    def shown_organisation(self) -> str:
+        if self.name:
+            return self.organisation_name
+        return self.member.organisation.name if self.member.organisation_id else ""
 
     def clean(self) -> None:
         if self.status == AttendanceStatus.REPRESENTED:

@@ -662,7 +662,7 @@ def action_done(w):
     return f"/seances/{meeting.pk}/actions/", {"done": action.pk}
 
 
-@write_view("coordinator", "Meeting")
+@write_view("coordinator", "Meeting", "Attendance")
 def meeting_validate(w):
     meeting = w.meeting(Meeting.Status.HELD, days=-1)  # over: its minutes may be validated
     for member in meeting.committee.members.all():

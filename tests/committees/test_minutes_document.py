@@ -102,3 +102,48 @@ def test_page_and_pdf_name_the_same_fingerprints(client_for, validated_copil):
         "de la séance." in content
     )
     assert file_sha256 not in content
+
+
+def test_validated_minutes_keep_the_members_as_they_were(
+    client_for, users, cotech, eligible_projects
+):
+    """Renaming an external member, changing a role or an organisation after validation does
+    not rewrite the attendance, the quorum or the page of validated minutes (issue 12)."""
+    from ..factories import OrganisationFactory
+
+    meeting = make_meeting(cotech)
+    meeting.add_item(kind="information", title="Point sur l'AMI", by=users["coordinator"])
+    meeting.convene(by=users["coordinator"])
+    meeting.hold(by=users["coordinator"], at=meeting.starts_at)
+    for member in cotech.members.all():
+        Attendance.objects.create(meeting=meeting, member=member, status="present")
+    meeting.items.get().record_decision(Decision.NOTED, by=users["coordinator"])
+    meeting.validate_minutes(by=users["coordinator"], at=meeting.ends_at)
+    meeting.refresh_from_db()
+
+    def page_text():
+        """The attendance section of the page, as read."""
+        page = text(client_for("coordinator").get(f"/seances/{meeting.pk}/"))
+        page = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+        return page[page.index("Présences 3 sièges") : page.index("Débats et décisions")]
+
+    page_before = page_text()
+    quorum_before = str(meeting.quorum())
+    assert "Agnès Externe (invité·e permanent·e)" in page_before
+    assert quorum_before == "3 sièges votants présents ou représentés sur 3 — quorum de 2 : atteint"
+
+    guest = cotech.members.get(name="Agnès Externe")
+    guest.name, guest.role = "Agnès Renommée", "member"
+    guest.organisation = OrganisationFactory(name="Région Grand Est")
+    guest.save()
+    partner = cotech.members.get(user=users["partner"])
+    partner.role = "guest"
+    partner.save()
+
+    page_after = page_text()
+    assert "Agnès Externe (invité·e permanent·e)" in page_after
+    assert "Agnès Renommée" not in page_after and "Région Grand Est" not in page_after
+    meeting.refresh_from_db()
+    assert str(meeting.quorum()) == quorum_before
+    archived = pdf_text(meeting.minutes_pdf.read())
+    assert "Agnès Externe Invité·e permanent·e" in archived
