@@ -8,12 +8,15 @@ MANAGE := $(VENV)/bin/python manage.py
 export DJANGO_DEBUG ?= 1
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 CHROMIUM ?= /usr/bin/chromium
+# The suite runs on one process per CPU (pytest-xdist, each with its own test database);
+# `make test PYTEST_WORKERS=0` runs it in a single process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: install migrate demo run test test-postgres e2e chromium lint format check-deploy bench clean
 
 $(VENV)/.installed: pyproject.toml uv.lock .python-version
 	@$(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install --quiet --disable-pip-version-check uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 install: $(VENV)/.installed
@@ -29,11 +32,11 @@ run: demo
 	$(MANAGE) runserver 127.0.0.1:8000
 
 test: install
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS)
 
 test-postgres: install
 	@test -n "$$DATABASE_URL" || { echo "DATABASE_URL=postgres://… est requis"; exit 2; }
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS)
 
 chromium:
 	@test -x $(CHROMIUM) || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
