@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from projects.forms import localized_fields, territory_organisations, territory_users
+from projects.models import validate_single_line
 
 from .models import (
     ActionItem,
@@ -140,7 +141,9 @@ class AddProjectForm(forms.Form):
             "invalid_choice": "Ce projet ne peut pas être inscrit à l'ordre du jour de cette séance."
         },
     )
-    rapporteur = forms.CharField(label="Rapporteur", required=False, max_length=200)
+    rapporteur = forms.CharField(
+        label="Rapporteur", required=False, max_length=200, validators=[validate_single_line]
+    )
     duration = forms.IntegerField(label="Durée (min)", min_value=1, max_value=240, initial=15)
 
     def __init__(self, *args, meeting: Meeting, **kwargs):
@@ -154,8 +157,10 @@ class AddItemForm(forms.Form):
         label="Type",
         choices=[(k.value, k.label) for k in AgendaItem.Kind if k != AgendaItem.Kind.PROJECT],
     )
-    title = forms.CharField(label="Intitulé", max_length=300)
-    rapporteur = forms.CharField(label="Rapporteur", required=False, max_length=200)
+    title = forms.CharField(label="Intitulé", max_length=300, validators=[validate_single_line])
+    rapporteur = forms.CharField(
+        label="Rapporteur", required=False, max_length=200, validators=[validate_single_line]
+    )
     duration = forms.IntegerField(label="Durée (min)", min_value=1, max_value=240, initial=10)
 
 

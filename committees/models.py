@@ -30,6 +30,7 @@ from projects.models import (
     Stage,
     Territory,
     TrackedQuerySet,
+    validate_single_line,
 )
 from projects.templatetags.tdi import french_date
 from tdi.pdf import archive_pdf
@@ -59,7 +60,7 @@ class Committee(models.Model):
         Territory, on_delete=models.PROTECT, related_name="committees", verbose_name="territoire"
     )
     kind = models.CharField("type", max_length=10, choices=CommitteeKind.choices)
-    name = models.CharField("nom", max_length=200)
+    name = models.CharField("nom", max_length=200, validators=[validate_single_line])
     quorum = models.PositiveSmallIntegerField(
         "quorum",
         null=True,
@@ -172,7 +173,9 @@ class CommitteeMember(models.Model):
         related_name="committee_seats",
         verbose_name="compte",
     )
-    name = models.CharField("nom (personne externe)", max_length=200, blank=True)
+    name = models.CharField(
+        "nom (personne externe)", max_length=200, blank=True, validators=[validate_single_line]
+    )
     email = models.EmailField("adresse électronique (personne externe)", blank=True)
     organisation = models.ForeignKey(
         Organisation,
@@ -293,7 +296,7 @@ class Meeting(Lifecycle):
     # Fixed at the convocation, in date order among the committee's meetings (DESIGN §5).
     number = models.PositiveSmallIntegerField("numéro", null=True, blank=True, editable=False)
     starts_at = models.DateTimeField("date et heure")
-    place = models.CharField("lieu", max_length=300, blank=True)
+    place = models.CharField("lieu", max_length=300, blank=True, validators=[validate_single_line])
     video_link = models.URLField("lien de visioconférence", blank=True)
     status = models.CharField(
         "statut", max_length=20, choices=MeetingStatus.choices, default=MeetingStatus.PREPARATION
@@ -936,8 +939,10 @@ class AgendaItem(Freezable):
         related_name="agenda_items",
         verbose_name="projet",
     )
-    title = models.CharField("intitulé", max_length=300)
-    rapporteur = models.CharField("rapporteur", max_length=200, blank=True)
+    title = models.CharField("intitulé", max_length=300, validators=[validate_single_line])
+    rapporteur = models.CharField(
+        "rapporteur", max_length=200, blank=True, validators=[validate_single_line]
+    )
     duration = models.PositiveSmallIntegerField(
         "durée prévue (min)", default=15, help_text="En minutes."
     )
@@ -1092,7 +1097,9 @@ class Attendance(Freezable):
         CommitteeMember, on_delete=models.PROTECT, related_name="attendances", verbose_name="membre"
     )
     status = models.CharField("présence", max_length=20, choices=AttendanceStatus.choices)
-    represented_by = models.CharField("représenté·e par", max_length=200, blank=True)
+    represented_by = models.CharField(
+        "représenté·e par", max_length=200, blank=True, validators=[validate_single_line]
+    )
     # What the validated minutes say of the member, as they were that day: a later rename, a
     # change of role or organisation does not rewrite an official record.
     name = models.CharField("nom (à la validation)", max_length=200, blank=True)
@@ -1172,8 +1179,8 @@ class ActionItem(Freezable):
         related_name="actions",
         verbose_name="point",
     )
-    what = models.CharField("action", max_length=500)
-    owner = models.CharField("responsable", max_length=200)
+    what = models.CharField("action", max_length=500, validators=[validate_single_line])
+    owner = models.CharField("responsable", max_length=200, validators=[validate_single_line])
     due_on = models.DateField("échéance", null=True, blank=True)
     done_on = models.DateField("réalisée le", null=True, blank=True)
 

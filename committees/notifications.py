@@ -17,6 +17,7 @@ from django.db import transaction
 from django.tasks import default_task_backend, task
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import slugify
 
 from projects.lifecycle import save_change
 
@@ -256,7 +257,9 @@ def retry_unsent(meeting: Meeting) -> int:
 
 
 def _slug(meeting: Meeting) -> str:
-    return f"{meeting.committee.short_name.lower()}-{meeting.number}"
+    # An "other" committee's short name is the name it was given: a slug keeps it out of the
+    # attachment's MIME header whatever it holds.
+    return slugify(f"{meeting.committee.short_name}-{meeting.number}")
 
 
 class _Attachments:

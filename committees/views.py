@@ -6,11 +6,11 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from projects.access import Right
 from projects.views import htmx_vary, posted_id, redirect_after_post
+from tdi.downloads import disposition
 from tdi.pdf import archived_pdf_response, pdf_response
 
 from .documents import invitation_ics, render_agenda_pdf, render_minutes_pdf
@@ -612,7 +612,7 @@ def meeting_minutes_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_invitation_ics(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_meeting(request, pk)
     response = HttpResponse(invitation_ics(meeting), content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, f"seance-{meeting.pk}.ics")
+    response["Content-Disposition"] = disposition(f"seance-{meeting.pk}.ics")
     return response
 
 

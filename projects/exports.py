@@ -22,7 +22,6 @@ from decimal import Decimal
 
 from django.contrib.auth.decorators import login_not_required
 from django.http import (
-    FileResponse,
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
@@ -32,13 +31,14 @@ from django.http import (
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_safe
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+
+from tdi.downloads import attachment, disposition
 
 from .models import (
     PRIVATE_STAGES,
@@ -213,7 +213,7 @@ def csv_response(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
     return StreamingHttpResponse(
         lines,
         content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": content_disposition_header(True, filename)},
+        headers={"Content-Disposition": disposition(filename)},
     )
 
 
@@ -318,7 +318,7 @@ def xlsx_file(export: Export):
             funding.append(row, territory, line)
         for measure in row.measures:
             indicators.append(row, territory, measure)
-    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (closed by FileResponse)
+    out = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 (closed by the response)
     workbook.save(out)
     out.seek(0)
     return out
@@ -329,12 +329,7 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
     export = build_export(request)
     if isinstance(export, HttpResponse):
         return export
-    response = FileResponse(
-        xlsx_file(export),
-        as_attachment=True,
-        filename=f"{export.name}.xlsx",
-        content_type=XLSX_TYPE,
-    )
+    response = attachment(xlsx_file(export), f"{export.name}.xlsx", XLSX_TYPE)
     add_never_cache_headers(response)
     return response
 

@@ -15,6 +15,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from tdi.downloads import attachment
 from tdi.pdf import pdf_response, render_pdf
 
 from .access import Right
@@ -469,10 +470,7 @@ def serve_document(path: str, name: str, content_type: str) -> FileResponse:
         handle = Document._meta.get_field("file").storage.open(path, "rb")
     except FileNotFoundError as missing:
         raise Http404("Fichier introuvable") from missing
-    response = FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachment(handle, name, content_type)
 
 
 @require_GET

@@ -30,9 +30,10 @@ from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.template.loader import render_to_string
 from django.utils.deprecation import MiddlewareMixin
-from django.utils.http import content_disposition_header
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from .downloads import disposition
 
 logger = logging.getLogger(__name__)
 # Without HarfBuzz's subsetter, WeasyPrint subsets fonts with fontTools, which stamps each font
@@ -195,7 +196,7 @@ def archive_pdf(record, prefix: str, template_name: str, context: dict, *, name:
 
 def pdf_response(content: bytes, filename: str, **headers: str) -> HttpResponse:
     """A PDF shown in the browser, with the name to save it under."""
-    headers["Content-Disposition"] = content_disposition_header(False, filename)
+    headers["Content-Disposition"] = disposition(filename, inline=True)
     return HttpResponse(content, content_type="application/pdf", headers=headers)
 
 

@@ -56,6 +56,7 @@ from projects.reports import (
 )
 
 from .charts import bar_chart
+from .downloads import attachment
 from .pdf import pdf_response, render_pdf
 
 logger = logging.getLogger(__name__)
@@ -574,8 +575,4 @@ def report_job_download(request: HttpRequest, pk: int) -> FileResponse:
     except FileNotFoundError as missing:
         raise Http404("Fichier introuvable.") from missing
     name = job.parameters.get("file_name") or f"portefeuille-{job.pk}.pdf"
-    response = FileResponse(
-        handle, as_attachment=True, filename=name, content_type="application/pdf"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment(handle, name, "application/pdf")

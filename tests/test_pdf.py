@@ -174,7 +174,7 @@ def test_project_sheet_pdf(client_for, funded_project, recording_fetcher):
     assert response["Content-Type"] == "application/pdf"
     assert (
         response["Content-Disposition"]
-        == f'inline; filename="fiche-{funded_project.reference}.pdf"'
+        == f'inline; filename="fiche-{funded_project.reference.lower()}.pdf"'
     )
     pdf = response.content
     assert pdf.startswith(b"%PDF-")

@@ -35,6 +35,7 @@ from .registry import (
     OrganisationKind,
     Project,
     Territory,
+    validate_single_line,
 )
 
 JOB_KINDS = (IndicatorKind.JOBS_CREATED, IndicatorKind.JOBS_KEPT)
@@ -43,8 +44,8 @@ JOB_KINDS = (IndicatorKind.JOBS_CREATED, IndicatorKind.JOBS_KEPT)
 class Call(models.Model):
     """A call for projects (appel à projets, AMI) with the sections an application must write."""
 
-    title = models.CharField("intitulé", max_length=300)
-    funder = models.CharField("financeurs", max_length=300)
+    title = models.CharField("intitulé", max_length=300, validators=[validate_single_line])
+    funder = models.CharField("financeurs", max_length=300, validators=[validate_single_line])
     description = models.TextField("présentation")
     eligibility = models.TextField("critères d'éligibilité et de sélection", blank=True)
     opens_on = models.DateField("ouverture", null=True, blank=True)
@@ -69,7 +70,7 @@ class CallSection(models.Model):
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="sections")
     order = models.PositiveSmallIntegerField("ordre")
     key = models.SlugField("clé", max_length=50)
-    title = models.CharField("titre", max_length=300)
+    title = models.CharField("titre", max_length=300, validators=[validate_single_line])
     guidance = models.TextField("consignes", blank=True)
     required = models.BooleanField("obligatoire", default=True)
     max_length = models.PositiveIntegerField("longueur maximale (caractères)", default=5000)
@@ -164,8 +165,12 @@ class Application(Lifecycle):
         related_name="applications",
         verbose_name="structure candidate",
     )
-    title = models.CharField("intitulé du dossier", max_length=300)
-    contact_name = models.CharField("contact", max_length=200, blank=True)
+    title = models.CharField(
+        "intitulé du dossier", max_length=300, validators=[validate_single_line]
+    )
+    contact_name = models.CharField(
+        "contact", max_length=200, blank=True, validators=[validate_single_line]
+    )
     contact_email = models.EmailField("courriel du contact", blank=True)
     contact_phone = models.CharField("téléphone du contact", max_length=30, blank=True)
     status = models.CharField(

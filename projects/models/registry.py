@@ -38,6 +38,19 @@ def validate_siren(value: str) -> None:
         raise ValidationError("Ce SIREN n'est pas valide (clé de contrôle incorrecte).")
 
 
+# C0, DEL and C1: what ends a line or a header, or shows as nothing, in a name that goes to mail
+# subjects, PDF titles, file names and CSV cells.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def validate_single_line(value: str) -> None:
+    """A name or a title is one line of visible text: no control character."""
+    if CONTROL_CHARACTERS.search(value):
+        raise ValidationError(
+            "Caractères de contrôle interdits (retour à la ligne, tabulation…).", code="control"
+        )
+
+
 class TerritoryQuerySet(TrackedQuerySet):
     def reachable_by(self, access) -> TerritoryQuerySet:
         """The territories the user works in (every one for national roles)."""
@@ -47,7 +60,7 @@ class TerritoryQuerySet(TrackedQuerySet):
 class Territory(models.Model):
     """A Territoire d'industrie: the unit that owns projects, committees and memberships."""
 
-    name = models.CharField("nom", max_length=200)
+    name = models.CharField("nom", max_length=200, validators=[validate_single_line])
     code = models.CharField(
         "code national",
         max_length=12,
@@ -61,8 +74,10 @@ class Territory(models.Model):
         max_length=6,
         validators=[RegexValidator(r"^[A-Z]{1,6}$", "De 1 à 6 lettres majuscules.")],
     )
-    region = models.CharField("région", max_length=100)
-    department = models.CharField("département", max_length=100, blank=True)
+    region = models.CharField("région", max_length=100, validators=[validate_single_line])
+    department = models.CharField(
+        "département", max_length=100, blank=True, validators=[validate_single_line]
+    )
     intercommunalities = models.ManyToManyField(
         "Organisation", verbose_name="intercommunalités", blank=True, related_name="+"
     )
@@ -101,7 +116,7 @@ class Organisation(models.Model):
 
     Kind = OrganisationKind
 
-    name = models.CharField("nom", max_length=200, unique=True)
+    name = models.CharField("nom", max_length=200, unique=True, validators=[validate_single_line])
     kind = models.CharField("type", max_length=20, choices=Kind.choices)
     siren = models.CharField(
         "SIREN", max_length=9, blank=True, validators=[validate_siren], db_index=True
@@ -318,7 +333,7 @@ class Project(models.Model):
         Territory, on_delete=models.PROTECT, related_name="projects", verbose_name="territoire"
     )
     reference = models.CharField("référence", max_length=30, editable=False)
-    title = models.CharField("intitulé", max_length=200)
+    title = models.CharField("intitulé", max_length=200, validators=[validate_single_line])
     summary = models.TextField("résumé", max_length=1000, blank=True)
     description = models.TextField("description", blank=True)
     axis = models.CharField("axe principal", max_length=20, choices=Axis.choices)
@@ -339,7 +354,9 @@ class Project(models.Model):
     partners = models.ManyToManyField(
         Organisation, blank=True, related_name="partner_projects", verbose_name="partenaires"
     )
-    commune = models.CharField("commune", max_length=100, blank=True)
+    commune = models.CharField(
+        "commune", max_length=100, blank=True, validators=[validate_single_line]
+    )
     epci = models.ForeignKey(
         Organisation,
         on_delete=models.PROTECT,
@@ -730,7 +747,7 @@ class Milestone(models.Model):
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="milestones", verbose_name="projet"
     )
-    title = models.CharField("jalon", max_length=200)
+    title = models.CharField("jalon", max_length=200, validators=[validate_single_line])
     due_on = models.DateField("échéance")
     done_on = models.DateField("réalisé le", null=True, blank=True)
 
@@ -786,7 +803,7 @@ class Document(models.Model):
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="documents", verbose_name="projet"
     )
-    title = models.CharField("titre", max_length=200)
+    title = models.CharField("titre", max_length=200, validators=[validate_single_line])
     kind = models.CharField("type", max_length=20, choices=Kind.choices, default=Kind.OTHER)
     file = models.FileField("fichier", upload_to=document_upload_to, max_length=255)
     original_name = models.CharField("nom du fichier", max_length=255)

@@ -32,6 +32,56 @@
     if (remaining) remaining.textContent = String(parseInt(max, 10) - field.value.length);
   });
 
+  // htmx 2 swaps no error response (only 400 and 422, a form with its errors: see htmx-config in
+  // base.html): without this, a refused action (403 on a frozen record, a withdrawn right) would
+  // look like a dead button. Show the server's message, or a generic one, in the messages area.
+  function showError(text) {
+    var main = document.getElementById("contenu");
+    // Its own block: the server's messages sit in a polite live region, an alert is not nested.
+    var area = main.querySelector("[data-htmx-errors]");
+    if (!area) {
+      area = document.createElement("div");
+      area.className = "messages";
+      area.setAttribute("data-htmx-errors", "");
+      main.insertBefore(area, main.firstChild);
+    }
+    var message = document.createElement("p");
+    message.className = "message message-error";
+    message.setAttribute("role", "alert");
+    message.textContent = text;
+    area.replaceChildren(message);
+    area.scrollIntoView({ block: "nearest" });
+  }
+
+  // The error pages (403, 404, 500…) mark their explanation with data-error-message.
+  function errorText(xhr) {
+    var type = xhr.getResponseHeader("Content-Type") || "";
+    var text = "";
+    if (type.indexOf("text/html") === 0) {
+      var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var explanation = page.querySelector("[data-error-message]");
+      text = explanation ? explanation.textContent : "";
+    } else if (type.indexOf("text/plain") === 0) {
+      text = xhr.responseText;
+    }
+    text = text.trim().slice(0, 500);
+    return text || "Le serveur n'a pas pu traiter la demande (erreur " + xhr.status + ") : réessayez dans quelques instants.";
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    showError(errorText(event.detail.xhr));
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    showError("La connexion au serveur a échoué : réessayez.");
+  });
+
+  // A later request that succeeds makes the last error stale.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var area = event.detail.successful && document.querySelector("[data-htmx-errors]");
+    if (area) area.replaceChildren();
+  });
+
   // Confirmation for destructive actions declared with data-confirm.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");

@@ -1,0 +1,145 @@
+"""User data never reaches a response header as typed, and names are one line of text."""
+
+import re
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from committees.models import AgendaItem, Committee, CommitteeMember
+from projects.models import Document, Project, validate_single_line
+from tdi.downloads import safe_filename
+from tdi.middleware import BAD_REQUEST
+
+from .committees.conftest import make_meeting
+from .factories import ProjectFactory
+from .projects.test_documents import PDF_BYTES
+from .projects.test_form_choices import new_project_data
+from .utils import text
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = 'Comité « Forêt » "Nord"; filename=evil.exe'
+CONTROL = "Comité\r\nSet-Cookie: x=1"
+REFUSED = "Caractères de contrôle interdits (retour à la ligne, tabulation…)."
+SAFE = re.compile(r'(inline|attachment); filename="[a-z0-9-]+\.[a-z]+"')
+
+
+def committee_named(territory, users, name: str) -> Committee:
+    # The ORM runs no validator: a name stored before the forms refused control characters.
+    committee = Committee.objects.create(territory=territory, kind=Committee.Kind.OTHER, name=name)
+    CommitteeMember.objects.create(committee=committee, user=users["member"], role="member")
+    return committee
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ('Comité « Forêt » "Nord".pdf', "comite-foret-nord.pdf"),
+        ("a\r\nb\tc.PDF", "a-b-c.pdf"),
+        ("../../etc/passwd", "etcpasswd"),
+        ('"".ics', "document.ics"),
+        ("fiche-CL-2026-001.pdf", "fiche-cl-2026-001.pdf"),
+    ],
+)
+def test_safe_filename_keeps_only_slugs(name, expected):
+    assert safe_filename(name) == expected
+
+
+@pytest.mark.parametrize("name", [HOSTILE, CONTROL])
+@pytest.mark.parametrize("document", ["ordre-du-jour.pdf", "compte-rendu.pdf", "invitation.ics"])
+def test_meeting_downloads_have_a_safe_name_whatever_the_committee_s_name(
+    client_for, territory, users, name, document
+):
+    meeting = make_meeting(committee_named(territory, users, name))
+    coordinator = users["coordinator"]
+    meeting.add_item(kind=AgendaItem.Kind.INFORMATION, title="Point d'étape", by=coordinator)
+    meeting.convene(by=coordinator)
+    meeting.hold(by=coordinator, at=meeting.starts_at)  # the draft minutes can be read
+    response = client_for("coordinator").get(f"/seances/{meeting.pk}/{document}")
+    assert response.status_code == 200
+    assert SAFE.fullmatch(response["Content-Disposition"]), response["Content-Disposition"]
+
+
+def test_agenda_pdf_name_is_made_of_the_committee_s_slug(client_for, territory, users):
+    meeting = make_meeting(committee_named(territory, users, HOSTILE))
+    response = client_for("member").get(f"/seances/{meeting.pk}/ordre-du-jour.pdf")
+    assert response["Content-Disposition"] == (
+        'inline; filename="ordre-du-jour-comite-foret-nord-filenameevilexe-projet.pdf"'
+    )
+
+
+def test_project_sheet_and_exports_have_a_safe_name(client_for, territory, users):
+    ProjectFactory(territory=territory, title=HOSTILE)
+    project = Project.objects.get(title=HOSTILE)
+    client = client_for("coordinator")
+    day = timezone.localdate().isoformat()
+    for url, expected in [
+        (
+            f"/projets/{project.pk}/fiche.pdf",
+            f'inline; filename="fiche-{project.reference.lower()}.pdf"',
+        ),
+        ("/rapports/projets.csv", f'attachment; filename="projets-ti-0052-{day}.csv"'),
+        ("/rapports/projets.xlsx", f'attachment; filename="projets-ti-0052-{day}.xlsx"'),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response["Content-Disposition"] == expected
+
+
+def test_a_document_is_downloaded_under_a_safe_version_of_its_name(client_for, project, users):
+    document = Document.objects.create(
+        project=project,
+        title="Devis",
+        kind=Document.Kind.QUOTE,
+        file=ContentFile(PDF_BYTES, name="upload.pdf"),
+        original_name='Devis "signé"\r\n.pdf',
+        content_type="application/pdf",
+        size=len(PDF_BYTES),
+        uploaded_by=users["coordinator"],
+    )
+    response = client_for("coordinator").get(f"/projets/{project.pk}/documents/{document.pk}/")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="devis-signe.pdf"'
+    response.close()
+
+
+@pytest.mark.parametrize("value", ["a\nb", "a\rb", "a\tb", "a\x00b", "a\x7fb", "a\x85b"])
+def test_control_characters_are_refused(value):
+    with pytest.raises(ValidationError) as error:
+        validate_single_line(value)
+    assert error.value.messages == [REFUSED]
+
+
+def test_a_french_name_is_one_line(value='Comité « Forêt » — l\'été "Nord"'):
+    validate_single_line(value)
+
+
+def test_the_committee_form_refuses_a_name_on_two_lines(client_for):
+    response = client_for("coordinator").post(
+        "/comites/", {"kind": "other", "name": "Comité\r\nNord", "quorum": "1"}
+    )
+    assert response.status_code == 200
+    assert REFUSED in text(response)
+    assert not Committee.objects.filter(name__startswith="Comité").exists()
+
+
+def test_the_project_form_refuses_a_title_on_two_lines(client_for, users):
+    response = client_for("coordinator").post(
+        "/projets/nouveau/", new_project_data(title="Plateforme\nde formation")
+    )
+    assert response.status_code == 200
+    assert REFUSED in text(response)
+    assert not Project.objects.filter(title__startswith="Plateforme").exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/opendata/%00/projets.csv", "/projets/?territoire=%00", "/decisions/?q=a%00b", "/%00"],
+)
+def test_a_nul_character_is_refused_at_the_edge(client_for, path):
+    for client in (client_for(None), client_for("coordinator")):
+        response = client.get(path)
+        assert response.status_code == 400
+        assert response.content.decode() == BAD_REQUEST
