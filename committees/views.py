@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from projects.access import Right
+from projects.versions import EditVersion, Part, stale
 from projects.views import htmx_vary, posted_id, redirect_after_post
 from tdi.downloads import disposition
 from tdi.pdf import archived_pdf_response, pdf_response
@@ -99,12 +100,16 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
     member_form = MemberForm(territory=committee.territory, prefix="membre")
     meeting_form = MeetingForm(prefix="seance")
     rules_form = CommitteeRulesForm(instance=committee, prefix="regles")
+    rules = ("quorum", "requires_chair_approval")
+    rules_version = EditVersion(Part("les règles", committee.history.all(), rules))
+    rules_conflict = []
     if request.method == "POST":
         if not can_manage:
             raise PermissionDenied("Seule la coordination peut gérer ce comité.")
         if request.POST.get("action") == "rules":
             rules_form = CommitteeRulesForm(request.POST, instance=committee, prefix="regles")
-            if rules_form.is_valid():
+            rules_conflict = stale(request, rules_version)
+            if rules_form.is_valid() and not rules_conflict:
                 committee = rules_form.save(commit=False)
                 committee._change_reason = "Règles de délibération modifiées"
                 committee.save()
@@ -143,7 +148,10 @@ def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "member_form": member_form,
             "meeting_form": meeting_form,
             "rules_form": rules_form,
+            "rules_version": rules_version,
+            "rules_conflict": rules_conflict,
         },
+        status=409 if rules_conflict else 200,
     )
 
 
@@ -154,7 +162,9 @@ def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     if not committee.can_manage(request.user):
         raise PermissionDenied("Seule la coordination peut gérer ce comité.")
     form = MemberForm(request.POST or None, instance=member, territory=committee.territory)
-    if request.method == "POST" and form.is_valid():
+    version = EditVersion(Part("le membre", CommitteeMember.history.filter(id=member.pk)))
+    conflict = stale(request, version)
+    if request.method == "POST" and form.is_valid() and not conflict:
         member = form.save(commit=False)
         member._change_reason = "Modification d'un membre"
         member.save()
@@ -163,7 +173,14 @@ def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     return render(
         request,
         "committees/member_form.html",
-        {"committee": committee, "member": member, "form": form},
+        {
+            "committee": committee,
+            "member": member,
+            "form": form,
+            "version": version,
+            "conflict": conflict,
+        },
+        status=409 if conflict else 200,
     )
 
 
@@ -306,6 +323,7 @@ def meeting_context(request: HttpRequest, meeting: Meeting, **overrides) -> dict
         "attendance_statuses": Attendance.Status.choices,
         "quorum": meeting.quorum(attendances=attendances, active_members=active_members),
         "minutes_form": MinutesForm(instance=meeting),
+        "minutes_version": minutes_version(meeting) if held else None,
         "action_form": ActionForm(prefix="action"),
         "actions": list(meeting.actions.select_related("agenda_item")),
         "carried_over": list(meeting.carried_over_actions()),
@@ -531,7 +549,8 @@ def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_managed_meeting(request, pk)
     form = MinutesForm(request.POST, instance=meeting)
-    if form.is_valid():
+    conflict = stale(request, minutes_version(meeting))
+    if form.is_valid() and not conflict:
         meeting = form.save(commit=False)
         meeting._change_reason = "Compte rendu rédigé"
         # Only these fields: a stale copy must not write back the status or the archive.
@@ -540,10 +559,22 @@ def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Le texte du compte rendu a été enregistré.")
     if request.htmx:
         context = meeting_context(
-            request, meeting, minutes_form=form, minutes_saved=form.is_valid()
+            request,
+            meeting,
+            minutes_form=form,
+            minutes_saved=form.is_valid() and not conflict,
+            minutes_conflict=conflict,
         )
         return render(request, "committees/meeting_detail.html#minutes", context)
+    if conflict:
+        context = meeting_context(request, meeting, minutes_form=form, minutes_conflict=conflict)
+        return render(request, "committees/meeting_detail.html", context, status=409)
     return redirect(f"{meeting.get_absolute_url()}#compte-rendu")
+
+
+def minutes_version(meeting: Meeting) -> EditVersion:
+    fields = ("minutes_intro", "minutes_conclusion")
+    return EditVersion(Part("le texte", Meeting.history.filter(id=meeting.pk), fields))
 
 
 @require_POST

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -19,6 +19,7 @@ from .forms import (
     SectionAnswerForm,
 )
 from .models import Application, Call, SectionAnswer
+from .versions import EditVersion, Part, stale
 from .views import forbid_unless, posted_id, redirect_after_post
 
 
@@ -77,8 +78,21 @@ def application_context(request: HttpRequest, application: Application, **overri
     can_manage = application.can_manage(request.user) and not application.is_frozen
     projects = application.project_data()
     items = {item.project_id: item for item in application.items.all()}
+    # The version each section was read at, in one query (projects.versions).
+    last = dict(
+        SectionAnswer.history.filter(application_id=application.pk)
+        .values("section_id")
+        .annotate(last=Max("history_id"))
+        .values_list("section_id", "last")
+    )
     sections = [
-        (section, text, SectionAnswerForm(initial={"text": text}, prefix=section.key))
+        (
+            section,
+            text,
+            SectionAnswerForm(initial={"text": text}, prefix=section.key),
+            section_version(application, section, ids=[last.get(section.pk) or 0]),
+            [],  # the changes a posted section missed (see application_section)
+        )
         for section, text in application.section_rows()
     ]
     context = {
@@ -88,6 +102,7 @@ def application_context(request: HttpRequest, application: Application, **overri
         "can_record_outcome": application.can_manage(request.user)
         and any(step.action == "outcome" for step in application.next_steps),
         "sections": sections,
+        "header_version": header_version(application),
         "projects": [(data, items.get(data["project_id"])) for data in projects],
         "checklist": application.checklist(projects),
         "totals": Application.totals(projects),
@@ -106,10 +121,13 @@ def application_context(request: HttpRequest, application: Application, **overri
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = get_application(request, pk)
     form = None
+    version = header_version(application)
+    conflict = []
     if request.method == "POST":
         application = get_managed_application(request, pk)
         form = ApplicationForm(request.POST, instance=application, territory=application.territory)
-        if form.is_valid():
+        conflict = stale(request, version)
+        if form.is_valid() and not conflict:
             application = form.save(commit=False)
             application._change_reason = "Identification du dossier modifiée"
             application.save(update_fields=list(form.fields))
@@ -119,7 +137,20 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context["header_form"] = form or ApplicationForm(
         instance=application, territory=application.territory
     )
-    return render(request, "projects/application_detail.html", context)
+    context["header_conflict"] = conflict
+    return render(
+        request, "projects/application_detail.html", context, status=409 if conflict else 200
+    )
+
+
+def header_version(application: Application) -> EditVersion:
+    fields = tuple(ApplicationForm._meta.fields)
+    return EditVersion(Part("l'identification", application.history.all(), fields))
+
+
+def section_version(application: Application, section, ids=None) -> EditVersion:
+    answers = SectionAnswer.history.filter(application_id=application.pk, section_id=section.pk)
+    return EditVersion(Part(f"la rubrique « {section.title} »", answers), ids=ids)
 
 
 @require_POST
@@ -128,7 +159,8 @@ def application_section(request: HttpRequest, pk: int, key: str) -> HttpResponse
     application = get_managed_application(request, pk)
     section = get_object_or_404(application.call.sections, key=key)
     form = SectionAnswerForm(request.POST, prefix=section.key)
-    saved = form.is_valid()
+    conflict = stale(request, section_version(application, section))
+    saved = form.is_valid() and not conflict
     if saved:
         answer = SectionAnswer.objects.filter(application=application, section=section).first()
         answer = answer or SectionAnswer(application=application, section=section)
@@ -136,12 +168,31 @@ def application_section(request: HttpRequest, pk: int, key: str) -> HttpResponse
             answer.text = form.cleaned_data["text"]
             answer._change_reason = "Rubrique rédigée"
             answer.save()
-    if not request.htmx:
+    if not request.htmx and not conflict:
         messages.success(request, f"La rubrique « {section.title} » a été enregistrée.")
         return redirect(f"{application.get_absolute_url()}#rubrique-{section.key}")
     context = application_context(request, application)
     text = form.cleaned_data["text"] if saved else request.POST.get(f"{section.key}-text", "")
-    context.update(section=section, text=text, form=form, saved=saved, oob=True)
+    version = section_version(application, section)  # the current one: saving again is knowing
+    if not request.htmx:  # the whole page, this section as typed, with what it missed
+        context["sections"] = [
+            (s, text, form, version, conflict) if s.pk == section.pk else row
+            for row in context["sections"]
+            for s in row[:1]
+        ]
+        context["header_form"] = ApplicationForm(
+            instance=application, territory=application.territory
+        )
+        return render(request, "projects/application_detail.html", context, status=409)
+    context.update(
+        section=section,
+        text=text,
+        form=form,
+        saved=saved,
+        oob=True,
+        version=version,
+        section_conflict=conflict,
+    )
     return render(request, "projects/application_detail.html#section", context)
 
 

@@ -34,7 +34,8 @@ from .forms import (
 )
 from .history import project_as_of, project_timeline
 from .middleware import SESSION_KEY
-from .models import Document, FundingLine, Project, Reserve, Territory
+from .models import Document, FundingLine, Indicator, Milestone, Project, Reserve, Territory
+from .versions import EditVersion, Part, stale
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -180,10 +181,14 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
         if mode == "full"
         else {}
     )
+    version = project_version(project, form_class._meta.fields)
+    conflict = stale(request, version)
+    valid = True
     if request.method == "POST":
         form = form_class(request.POST, instance=project, **extra)
         formsets = build_formsets(mode, project, request.POST)
-        if form.is_valid() and all(fs.is_valid() for fs in formsets.values()):
+        valid = form.is_valid() and all(fs.is_valid() for fs in formsets.values())
+        if valid and not conflict:
             save_project(form, formsets, "Modification du projet")
             messages.success(request, "Les modifications ont été enregistrées.")
             return redirect(project)
@@ -198,8 +203,21 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "formsets": formsets,
             "project": project,
             "mode": mode,
-            "has_errors": request.method == "POST",
+            "has_errors": not valid,
+            "version": version,
+            "conflict": conflict,
         },
+        status=409 if conflict else 200,
+    )
+
+
+def project_version(project: Project, fields) -> EditVersion:
+    """What an edit form of the project was opened on: its fields and its rows."""
+    return EditVersion(
+        Part("le projet", project.history.all(), tuple(fields)),
+        Part("le plan de financement", FundingLine.history.filter(project_id=project.pk)),
+        Part("les indicateurs", Indicator.history.filter(project_id=project.pk)),
+        Part("les jalons", Milestone.history.filter(project_id=project.pk)),
     )
 
 

@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 import pytest
@@ -320,3 +321,50 @@ def test_submission_freezes_the_application_and_its_project_data(
     assert (
         client_for("partner").get(f"/candidatures/{application.pk}/dossier.pdf").status_code == 200
     )
+
+
+# --- no lost update (issue 12): sections and identification ---------------------------------
+
+
+def version_of_section(page, key: str) -> str:
+    html = page.content.decode()
+    article = html[html.index(f'id="rubrique-{key}"') :]
+    return re.findall(r'name="version" value="([^"]*)"', article)[0]
+
+
+def test_a_section_written_twice_at_once_keeps_the_first(
+    client_for, users, application, htmx_headers
+):
+    url = f"/candidatures/{application.pk}/rubriques/choc/"
+    first, second = client_for("coordinator"), client_for("coordinator")
+    opened = version_of_section(first.get(f"/candidatures/{application.pk}/"), "choc")
+    assert second.post(url, {"choc-text": "Texte de Claire", "version": opened}).status_code == 302
+    stale = first.post(url, {"choc-text": "Texte de Paul", "version": opened}, **htmx_headers)
+    assert stale.status_code == 200  # the section fragment, with the conflict in it
+    page = text(stale)
+    assert "Ces informations ont été modifiées depuis que vous avez ouvert le formulaire" in page
+    assert "la rubrique « " in page and "Rubrique rédigée, par" in page
+    assert "Texte de Paul" in page  # kept in the textarea
+    answer = SectionAnswer.objects.get(application=application, section__key="choc")
+    assert answer.text == "Texte de Claire"
+    # Without JavaScript: the whole page, the section as typed, status 409.
+    page = first.post(url, {"choc-text": "Texte de Paul", "version": opened})
+    assert page.status_code == 409 and "Texte de Paul" in text(page)
+    # Saving again with the version shown is a decision.
+    again = first.post(
+        url, {"choc-text": "Texte de Paul", "version": version_of_section(stale, "choc")}
+    )
+    assert again.status_code == 302
+    answer.refresh_from_db()
+    assert answer.text == "Texte de Paul"
+
+
+def test_writing_another_section_meanwhile_does_not_block(client_for, application):
+    url = f"/candidatures/{application.pk}/rubriques/"
+    client = client_for("coordinator")
+    page = client.get(f"/candidatures/{application.pk}/")
+    keys = list(application.call.sections.values_list("key", flat=True)[:2])
+    versions = {key: version_of_section(page, key) for key in keys}
+    for key in keys:
+        response = client.post(f"{url}{key}/", {f"{key}-text": "Écrit", "version": versions[key]})
+        assert response.status_code == 302
