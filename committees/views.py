@@ -6,6 +6,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from projects.access import Right
@@ -699,6 +700,7 @@ def meeting_reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_not_required
+@never_cache  # a person's convocation: kept by no cache
 @require_http_methods(["GET", "POST"])
 def reply_by_link(request: HttpRequest, token: str) -> HttpResponse:
     """The reply link of a convocation: no login, this invitation only, one answer.

@@ -39,6 +39,10 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "django_tasks_db",  # background tasks stored in the database (worker: manage.py db_worker)
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "accounts",
     "projects",
     "committees",
 ]
@@ -57,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "accounts.sessions.SessionLimits",
+    "accounts.second_factor.SecondFactorMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "tdi.pdf.ArchiveAlteredMiddleware",
     "projects.middleware.CurrentTerritoryMiddleware",
@@ -206,6 +212,15 @@ SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 10
+# A session ends after 2 hours without a request, and 10 hours after the login whatever the
+# activity (accounts.sessions.SessionLimits).
+SESSION_IDLE_TIMEOUT = int(os.environ.get("DJANGO_SESSION_IDLE_TIMEOUT", 60 * 60 * 2))
+SESSION_ABSOLUTE_TIMEOUT = SESSION_COOKIE_AGE
+# A TOTP second factor at login for the coordination, national roles and admins
+# (accounts.second_factor): required in production; in development (make run) offered, so that
+# the demo logins work with a password only.
+SECOND_FACTOR_REQUIRED = env_bool("DJANGO_SECOND_FACTOR_REQUIRED", not DEBUG)
+OTP_TOTP_ISSUER = "tdi Territoires d'industrie"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

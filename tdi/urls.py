@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts.second_factor import second_factor, second_factor_setup
+from accounts.views import PasswordChangeView, PasswordResetView
 from projects.views import LoginView
 
 from .portfolio import portfolio_pdf, report_job, report_job_download
@@ -14,9 +16,12 @@ urlpatterns = [
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "mot-de-passe/oubli/",
-        auth_views.PasswordResetView.as_view(),
+        PasswordResetView.as_view(),
         name="password_reset",
     ),
+    path("compte/mot-de-passe/", PasswordChangeView.as_view(), name="password_change"),
+    path("connexion/code/", second_factor, name="second_factor"),
+    path("compte/double-authentification/", second_factor_setup, name="second_factor_setup"),
     path(
         "mot-de-passe/oubli/envoye/",
         auth_views.PasswordResetDoneView.as_view(),

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    verbose_name = "comptes et sessions"
+
+    def ready(self) -> None:
+        from . import sessions  # noqa: F401 — connects the login signal
