@@ -1,5 +1,6 @@
 """What accounts need beyond Django's user: a trace of password reset requests, to throttle
-them across every worker (a per-process cache would not)."""
+them across every worker (a per-process cache would not); the one-time tokens of the creation
+forms already sent."""
 
 from django.conf import settings
 from django.db import models
@@ -22,3 +23,24 @@ class PasswordResetRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%d/%m/%Y %H:%M} — {self.ip_address or '?'}"
 
+
+class SubmittedForm(models.Model):
+    """A creation form already sent: its one-time token (accounts.once), so that a double
+    click or a resent request creates one object, not two."""
+
+    token = models.CharField("jeton", max_length=64)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name="compte"
+    )
+    created_at = models.DateTimeField("envoyé le", default=timezone.now, db_index=True)
+    result_url = models.CharField("page du résultat", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "formulaire envoyé"
+        verbose_name_plural = "formulaires envoyés"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "token"], name="form_sent_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.token

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.once import sent_once
 from projects.access import Right
 from projects.versions import EditVersion, Part, stale
 from projects.views import htmx_vary, posted_id, redirect_after_post
@@ -54,6 +55,7 @@ def error_text(error: ValidationError) -> str:
 
 
 @require_http_methods(["GET", "POST"])
+@sent_once
 def committee_list(request: HttpRequest) -> HttpResponse:
     if request.territory is None:
         raise Http404("Aucun territoire")
@@ -95,6 +97,7 @@ def get_committee(request: HttpRequest, pk: int) -> Committee:
 
 
 @require_http_methods(["GET", "POST"])
+@sent_once
 def committee_detail(request: HttpRequest, pk: int) -> HttpResponse:
     committee = get_committee(request, pk)
     can_manage = committee.can_manage(request.user)
@@ -360,6 +363,7 @@ def agenda_response(request: HttpRequest, meeting: Meeting, **overrides) -> Http
 
 
 @require_POST
+@sent_once
 def meeting_agenda(request: HttpRequest, pk: int) -> HttpResponse:
     """Every agenda edit: add a project or a free item, change, move or remove an item."""
     meeting = get_managed_meeting(request, pk)
@@ -579,6 +583,7 @@ def minutes_version(meeting: Meeting) -> EditVersion:
 
 
 @require_POST
+@sent_once
 def meeting_actions(request: HttpRequest, pk: int) -> HttpResponse:
     """Add an action item, or mark one (of this meeting or carried over) as done."""
     meeting = get_meeting(request, pk)

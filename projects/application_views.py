@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.once import sent_once
 from tdi.pdf import archived_pdf_response, pdf_response
 
 from .dossier import render_dossier_pdf
@@ -24,6 +25,7 @@ from .views import forbid_unless, posted_id, redirect_after_post
 
 
 @require_http_methods(["GET", "POST"])
+@sent_once
 def application_list(request: HttpRequest) -> HttpResponse:
     if request.territory is None:
         raise Http404("Aucun territoire")

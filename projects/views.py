@@ -15,6 +15,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.once import sent_once
 from tdi.downloads import attachment
 from tdi.pdf import pdf_response, render_pdf
 
@@ -125,6 +126,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@sent_once
 def project_create(request: HttpRequest) -> HttpResponse:
     territory = request.territory
     forbid_unless(
@@ -435,6 +437,7 @@ def project_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+@sent_once
 def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_project(request, pk)
     forbid_unless(
