@@ -160,6 +160,7 @@ def second_factor_setup(request: HttpRequest) -> HttpResponse:
             user=user, name="Application d'authentification", confirmed=False
         )
     form = CodeForm(request.POST or None)
+    form.fields["code"].label = "Code à 6 chiffres affiché par l'application"
     if request.method == "POST" and request.POST.get("action") == "confirm" and form.is_valid():
         if device.verify_token("".join(form.cleaned_data["code"].split())):
             device.confirmed = True
