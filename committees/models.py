@@ -301,15 +301,19 @@ class Meeting(Lifecycle):
     status = models.CharField(
         "statut", max_length=20, choices=MeetingStatus.choices, default=MeetingStatus.PREPARATION
     )
-    minutes_intro = models.TextField("introduction du compte rendu", blank=True)
-    minutes_conclusion = models.TextField("conclusion du compte rendu", blank=True)
+    minutes_intro = models.TextField("introduction du compte rendu", blank=True, max_length=20000)
+    minutes_conclusion = models.TextField(
+        "conclusion du compte rendu", blank=True, max_length=20000
+    )
     convened_at = models.DateTimeField("convoquée le", null=True, blank=True)
     # Agenda changes since the convocation or the last notice, sent on request as one summary.
     pending_changes = models.JSONField(
         "modifications de l'ordre du jour non notifiées", default=list, blank=True
     )
-    cancel_reason = models.TextField("motif d'annulation", blank=True)
-    advanced_motive = models.TextField("motif de l'ouverture anticipée", blank=True)
+    cancel_reason = models.TextField("motif d'annulation", blank=True, max_length=2000)
+    advanced_motive = models.TextField(
+        "motif de l'ouverture anticipée", blank=True, max_length=2000
+    )
     validated_at = models.DateTimeField("compte rendu validé le", null=True, blank=True)
     validated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -946,9 +950,9 @@ class AgendaItem(Freezable):
     duration = models.PositiveSmallIntegerField(
         "durée prévue (min)", default=15, help_text="En minutes."
     )
-    notes = models.TextField("débats (compte rendu)", blank=True)
+    notes = models.TextField("débats (compte rendu)", blank=True, max_length=20000)
     decision = models.CharField("décision", max_length=30, choices=Decision.choices, blank=True)
-    motive = models.TextField("motif", blank=True)
+    motive = models.TextField("motif", blank=True, max_length=4000)
     votes_for = models.PositiveSmallIntegerField("voix pour", null=True, blank=True)
     votes_against = models.PositiveSmallIntegerField("voix contre", null=True, blank=True)
     votes_abstain = models.PositiveSmallIntegerField("abstentions", null=True, blank=True)

@@ -439,7 +439,11 @@ class ApplicationForm(forms.ModelForm):
 
 
 class SectionAnswerForm(forms.Form):
-    text = forms.CharField(label="Texte", required=False, widget=forms.Textarea(attrs={"rows": 8}))
+    # The section's own length is checked with the dossier (and counted on the page); this
+    # bound keeps any text within what a page and a PDF can carry.
+    text = forms.CharField(
+        label="Texte", required=False, max_length=50000, widget=forms.Textarea(attrs={"rows": 8})
+    )
 
 
 class IncludeProjectForm(forms.Form):

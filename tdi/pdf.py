@@ -19,12 +19,15 @@ import logging
 import mimetypes
 import os
 import posixpath
+import signal
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
@@ -140,18 +143,62 @@ def keep_link(link: tuple) -> bool:
     return link_type == "external" and str(target).lower().startswith(LINK_SCHEMES)
 
 
-def render_pdf(template_name: str, context: dict, *, archival: bool = False) -> bytes:
+class PdfBudgetExceeded(ValidationError):
+    """A document too long to lay out within what one request may spend on it."""
+
+
+TOO_LONG = (
+    "Ce document est trop long pour être produit ici ({what}) : raccourcissez les textes "
+    "concernés, ou demandez-le par la page des rapports, qui le prépare en arrière-plan."
+)
+
+
+@contextmanager
+def time_budget(seconds: float | None):
+    """Interrupt the block after `seconds` with PdfBudgetExceeded. A sync worker serves a request
+    in its main thread, where a timer signal can interrupt WeasyPrint; elsewhere (a threaded
+    development server) the other budgets still hold."""
+    usable = seconds and threading.current_thread() is threading.main_thread()
+    if not usable or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expired(signum, frame):
+        raise PdfBudgetExceeded(TOO_LONG.format(what=f"plus de {seconds:.0f} secondes"))
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def render_pdf(
+    template_name: str, context: dict, *, archival: bool = False, budget: bool = True
+) -> bytes:
     """Render a Django template to PDF bytes; `archival` makes a PDF/A-3b document.
 
     The output depends only on the HTML and the static files: no date, no random identifier
     is written (a date belongs in the template, e.g. `<meta name="dcterms.created">`), so the
     same input gives the same bytes, which archived documents rely on.
+
+    Within a request (`budget`), the document has a budget (PDF_BUDGET: size of its HTML,
+    seconds of layout, pages), beyond which PdfBudgetExceeded says so in French instead of a
+    worker killed by its timeout; the background jobs render without it.
     """
     html = render_to_string(template_name, context)
+    limits = settings.PDF_BUDGET if budget else {}
+    if len(html) > limits.get("html_chars", len(html)):
+        raise PdfBudgetExceeded(TOO_LONG.format(what=f"{len(html) // 1000}000 caractères"))
     options = {"pdf_variant": "pdf/a-3b"} if archival else {}
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).render(
-        **options
-    )
+    with time_budget(limits.get("seconds")):
+        document = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).render(
+            **options
+        )
+    if len(document.pages) > limits.get("pages", len(document.pages)):
+        raise PdfBudgetExceeded(TOO_LONG.format(what=f"{len(document.pages)} pages"))
     # Nothing is ever embedded: <link rel="attachment"> and <a rel="attachment"> are dropped
     # before the fetcher is asked for them.
     document.metadata.attachments = []
@@ -213,9 +260,14 @@ def archived_pdf_response(field: FieldFile, sha256: str, filename: str) -> HttpR
 
 
 class ArchiveAlteredMiddleware(MiddlewareMixin):
-    """Answers an altered archive with a 500 that says so in French, and logs it as an error."""
+    """Answers an altered archive with a 500 that says so in French, and logs it as an error;
+    a document over its budget with a 503 that says so."""
 
     def process_exception(self, request: HttpRequest, exception: Exception):
+        if isinstance(exception, PdfBudgetExceeded):
+            logger.warning("Document hors budget : %s (%s)", exception.message, request.path)
+            page = render_to_string("500.html", {"message": exception.message})
+            return HttpResponse(page, status=503)
         if not isinstance(exception, ArchiveAltered):
             return None
         logger.error("Archive altérée : %s (%s)", exception, request.path, exc_info=exception)

@@ -410,8 +410,9 @@ def render_portfolio_pdf(
     progress: Progress | None = None,
     user=None,
     all_territories: bool = False,
+    budget: bool = True,
 ) -> bytes:
-    """The portfolio report of these territories as PDF bytes.
+    """The portfolio report of these territories as PDF bytes (`budget`: within a request).
 
     `filters` takes the keyword arguments of `portfolio()` (axis, stage, epci, funder);
     `user` limits the report to what that user may see (None: a trusted internal call);
@@ -422,7 +423,7 @@ def render_portfolio_pdf(
         territories, as_of=as_of, filters=filters, user=user, all_territories=all_territories
     )
     report(30)
-    pdf = render_pdf("reports/portfolio_pdf.html", context)
+    pdf = render_pdf("reports/portfolio_pdf.html", context, budget=budget)
     report(90)
     return pdf
 
@@ -448,6 +449,7 @@ def build_portfolio(job_id: int) -> None:
         as_of = date.fromisoformat(parameters["as_of"]) if parameters.get("as_of") else None
         pdf = render_portfolio_pdf(
             territories,
+            budget=False,  # the worker has the time
             as_of=as_of,
             filters=parameters.get("filters", {}),
             user=job.created_by,

@@ -222,6 +222,9 @@ SESSION_ABSOLUTE_TIMEOUT = SESSION_COOKIE_AGE
 # the demo logins work with a password only.
 SECOND_FACTOR_REQUIRED = env_bool("DJANGO_SECOND_FACTOR_REQUIRED", not DEBUG)
 OTP_TOTP_ISSUER = "tdi Territoires d'industrie"
+# What one request may spend on a PDF (tdi.pdf.render_pdf): its HTML, seconds of layout (a
+# sync worker's timeout is 60 s), pages. Long documents are built by the worker instead.
+PDF_BUDGET = {"html_chars": 2_000_000, "seconds": 30, "pages": 400}
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -46,8 +46,10 @@ class Call(models.Model):
 
     title = models.CharField("intitulé", max_length=300, validators=[validate_single_line])
     funder = models.CharField("financeurs", max_length=300, validators=[validate_single_line])
-    description = models.TextField("présentation")
-    eligibility = models.TextField("critères d'éligibilité et de sélection", blank=True)
+    description = models.TextField("présentation", max_length=20000)
+    eligibility = models.TextField(
+        "critères d'éligibilité et de sélection", blank=True, max_length=20000
+    )
     opens_on = models.DateField("ouverture", null=True, blank=True)
     closes_on = models.DateField("clôture", null=True, blank=True)
     url = models.URLField("page officielle", blank=True)
@@ -71,7 +73,7 @@ class CallSection(models.Model):
     order = models.PositiveSmallIntegerField("ordre")
     key = models.SlugField("clé", max_length=50)
     title = models.CharField("titre", max_length=300, validators=[validate_single_line])
-    guidance = models.TextField("consignes", blank=True)
+    guidance = models.TextField("consignes", blank=True, max_length=4000)
     required = models.BooleanField("obligatoire", default=True)
     max_length = models.PositiveIntegerField("longueur maximale (caractères)", default=5000)
 
@@ -186,7 +188,7 @@ class Application(Lifecycle):
         verbose_name="déposé par",
     )
     outcome_on = models.DateField("date de la réponse", null=True, blank=True)
-    outcome_comment = models.TextField("commentaire sur la réponse", blank=True)
+    outcome_comment = models.TextField("commentaire sur la réponse", blank=True, max_length=4000)
     snapshot = models.JSONField(
         "données figées au dépôt", null=True, blank=True, encoder=DjangoJSONEncoder, editable=False
     )

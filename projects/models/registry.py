@@ -335,7 +335,7 @@ class Project(models.Model):
     reference = models.CharField("référence", max_length=30, editable=False)
     title = models.CharField("intitulé", max_length=200, validators=[validate_single_line])
     summary = models.TextField("résumé", max_length=1000, blank=True)
-    description = models.TextField("description", blank=True)
+    description = models.TextField("description", blank=True, max_length=20000)
     axis = models.CharField("axe principal", max_length=20, choices=Axis.choices)
     lead_organisation = models.ForeignKey(
         Organisation,
