@@ -36,8 +36,31 @@ def territory_users(territory: Territory) -> models.QuerySet:
     )
 
 
+class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Django's, refusing a key beyond 64 bits as an unknown choice before any query: SQLite
+    raises OverflowError on it in the IN (...) the field checks its choices with (Django
+    guards only the = lookup), a 500 for a forged form."""
+
+    def clean(self, value):
+        for key in value if isinstance(value, list | tuple) else ():
+            try:
+                out_of_range = not -(2**63) <= int(key) < 2**63
+            except (TypeError, ValueError):
+                continue  # not a number: Django refuses it with its own message
+            if out_of_range:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": key},
+                )
+        return super().clean(value)
+
+
 def localized_fields(field: models.Field, **kwargs) -> forms.Field:
-    """Decimal inputs accept French writing (1 250 000,50) and dates use the date picker."""
+    """Decimal inputs accept French writing (1 250 000,50), dates use the date picker and
+    multiple choices refuse a forged key out of range."""
+    if isinstance(field, models.ManyToManyField):
+        kwargs.setdefault("form_class", ModelMultipleChoiceField)
     if isinstance(field, models.DecimalField):
         kwargs.setdefault("localize", True)
         formfield = field.formfield(**kwargs)

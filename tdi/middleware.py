@@ -9,21 +9,28 @@ import uuid
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 BAD_REQUEST = "Requête invalide : l'adresse contient un caractère interdit."
+BAD_FORM = "Requête invalide : le formulaire contient un caractère interdit."
+
+
+def has_nul(data) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in data.getlist(key)) for key in data)
 
 
 class RejectNulCharacters:
-    """A NUL character in the path or the query string is no one's input: answer 400 rather
-    than let it reach a database that refuses it (PostgreSQL does, with a 500)."""
+    """A NUL character in the path, the query string or a posted field is no one's input:
+    answer 400 rather than let it reach a database that refuses it (PostgreSQL does, with a
+    500), whichever view or decorator reads it (the one-time token of accounts.once did)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        query = request.GET
-        if "\x00" in request.path or any(
-            "\x00" in key or any("\x00" in value for value in query.getlist(key)) for key in query
-        ):
+        if "\x00" in request.path or has_nul(request.GET):
             return HttpResponseBadRequest(BAD_REQUEST, content_type="text/plain; charset=utf-8")
+        # The CSRF check reads request.POST before every view already: reading it here first
+        # changes nothing for the views, not even for their upload handlers.
+        if request.method == "POST" and has_nul(request.POST):
+            return HttpResponseBadRequest(BAD_FORM, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from committees.models import AgendaItem, Committee, CommitteeMember
 from projects.models import Document, Project, validate_single_line
 from tdi.downloads import safe_filename
-from tdi.middleware import BAD_REQUEST
+from tdi.middleware import BAD_FORM, BAD_REQUEST
 
 from .committees.conftest import make_meeting
 from .factories import ProjectFactory
@@ -143,3 +143,10 @@ def test_a_nul_character_is_refused_at_the_edge(client_for, path):
         response = client.get(path)
         assert response.status_code == 400
         assert response.content.decode() == BAD_REQUEST
+
+
+def test_a_nul_character_in_a_posted_field_is_refused_at_the_edge(client_for):
+    # Read raw by accounts.once (the one-time token), it made PostgreSQL answer 500.
+    response = client_for("coordinator").post("/comites/", {"once": "a\x00b", "name": "Nord"})
+    assert response.status_code == 400
+    assert response.content.decode() == BAD_FORM
