@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -86,6 +87,36 @@ def describe(entry) -> str:
     who = (user.get_full_name() or user.get_username()) if user else "l'application"
     when = date_format(timezone.localtime(entry.history_date), "j F Y à H\\hi")
     return f"{what}, par {who} le {when}"
+
+
+def keep_theirs(form, version: EditVersion, token: str | None):
+    """After a conflict, re-bind `form` so that the fields the person did not touch show the
+    record as it is now (someone else's change included), and only what they typed stays
+    theirs: saving again then overrides nothing they did not mean to. The record is the first
+    part of `version`; its state when the form was opened is read from its history.
+    Many-to-many fields and rows stay as posted (the conflict lists their changes)."""
+    try:
+        opened_id = int((token or "").split(".")[0])
+    except ValueError:
+        return form
+    opened = version.parts[0].history.filter(history_id=opened_id).first()
+    if opened is None:
+        return form
+    model = opened.instance_type
+    now = model._default_manager.get(pk=form.instance.pk)
+    data = form.data.copy()
+    for name, field in form.fields.items():
+        try:
+            column = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if column.many_to_many:
+            continue
+        if not field.has_changed(getattr(opened, column.attname), form[name].data):
+            value = getattr(now, column.attname)
+            data.setlist(form.add_prefix(name), [] if value is None else [str(value)])
+    form.data = data
+    return form
 
 
 def stale(request, version: EditVersion) -> list[str]:

@@ -36,7 +36,7 @@ from .forms import (
 from .history import project_as_of, project_timeline
 from .middleware import SESSION_KEY
 from .models import Document, FundingLine, Indicator, Milestone, Project, Reserve, Territory
-from .versions import EditVersion, Part, stale
+from .versions import EditVersion, Part, keep_theirs, stale
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -194,6 +194,8 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
             save_project(form, formsets, "Modification du projet")
             messages.success(request, "Les modifications ont été enregistrées.")
             return redirect(project)
+        if conflict:  # what they did not touch shows the record as it now is
+            form = keep_theirs(form, version, request.POST.get("version"))
     else:
         form = form_class(instance=project, **extra)
         formsets = build_formsets(mode, project)

@@ -187,6 +187,22 @@ def test_two_people_edit_the_same_project(client_for, users, drafted):
     drafted.refresh_from_db()
     assert drafted.title == "Titre corrigé par la coordination"
     assert drafted.summary != "Résumé du porteur"
+    # The form shown again keeps what the lead typed and, where they typed nothing, shows the
+    # coordination's title: saving again changes the summary and keeps the new title.
+    assert 'value="Titre corrigé par la coordination"' in page
+    again = lead.post(
+        url,
+        {
+            **edit_data(drafted, summary="Résumé du porteur"),
+            "version": version_in(stale),
+        },
+    )
+    assert again.status_code == 302
+    drafted.refresh_from_db()
+    assert (drafted.title, drafted.summary) == (
+        "Titre corrigé par la coordination",
+        "Résumé du porteur",
+    )
 
 
 def test_a_funding_line_changed_meanwhile_is_shown(client_for, users, drafted):
