@@ -614,7 +614,8 @@ class Meeting(Lifecycle):
 
             queue_cancellation(self, by=by)  # those convened, if any
 
-    def validation_problems(self) -> list[str]:
+    def validation_problems(self, digest: str | None = None) -> list[str]:
+        """What stands in the way of validation; `digest`: the draft's, if already computed."""
         problems = []
         if not self.attendances.exists():
             problems.append("Les présences n'ont pas été saisies.")
@@ -624,7 +625,7 @@ class Meeting(Lifecycle):
             problems.append("Décision manquante pour : " + ", ".join(pending) + ".")
         if pending := [i.title for i in items if not i.project_id]:
             problems.append("« Pris acte » manquant pour : " + ", ".join(pending) + ".")
-        return problems + self.approval_problems()
+        return problems + self.approval_problems(digest)
 
     # --- the chairs' approval of the draft (DESIGN §5) ------------------------------------
 

@@ -288,6 +288,9 @@ def meeting_context(request: HttpRequest, meeting: Meeting, **overrides) -> dict
     )
     chair_seat = meeting.chair_seat_of(user) if meeting.is_held else None
     dispatches = list(meeting.dispatches.all()) if convened and meeting.can_manage(user) else []
+    # What the chairs approve, computed once for the panel and the validation problems.
+    approving = meeting.is_held and meeting.committee.requires_chair_approval
+    digest = meeting.draft_digest() if approving else ""
     context = {
         "meeting": meeting,
         "committee": meeting.committee,
@@ -312,9 +315,7 @@ def meeting_context(request: HttpRequest, meeting: Meeting, **overrides) -> dict
         if meeting.committee.requires_chair_approval
         else [],
         "chair_seat": chair_seat,
-        "draft_digest": meeting.draft_digest()
-        if meeting.is_held and meeting.committee.requires_chair_approval
-        else "",
+        "draft_digest": digest,
         "total_duration": sum(item.duration for item in items),
         "can_manage": can_manage,
         # Action items stay open to follow-up after the minutes are validated.
@@ -336,7 +337,7 @@ def meeting_context(request: HttpRequest, meeting: Meeting, **overrides) -> dict
         # Before its day, opening the meeting asks for the motive of the advance.
         "hold_early": meeting.status == Meeting.Status.CONVENED
         and timezone.localdate() < meeting.day,
-        "validation_problems": meeting.validation_problems() if held else [],
+        "validation_problems": meeting.validation_problems(digest) if held else [],
         "reads_debates": reads_debates,
         "own_decisions": any(item.decision_visible for item in items),
         "reads_minutes_pdf": access.reads_minutes_pdf(meeting),
