@@ -22,7 +22,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from projects.access import Access, Right
-from projects.lifecycle import Freezable, Lifecycle, Step, history_stamp, save_change
+from projects.lifecycle import Archive, Freezable, Lifecycle, Step, history_stamp, save_change
 from projects.models import (
     Organisation,
     Project,
@@ -33,7 +33,7 @@ from projects.models import (
     validate_single_line,
 )
 from projects.templatetags.tdi import french_date
-from tdi.pdf import archive_pdf
+from tdi.pdf import official_document
 
 
 class CommitteeKind(models.TextChoices):
@@ -289,6 +289,10 @@ class Meeting(Lifecycle):
     TRANSITIONS = MEETING_STEPS
     FROZEN_IN = frozenset({MeetingStatus.VALIDATED})
     FROZEN_MESSAGE = "Le compte rendu de cette séance est validé : elle ne peut plus être modifiée."
+    ARCHIVE = Archive(
+        prefix="minutes", name="compte-rendu", frozen_at="validated_at", frozen_by="validated_by"
+    )
+    frozen_once = ("minutes_pdf", "minutes_sha256")
 
     committee = models.ForeignKey(
         Committee, on_delete=models.PROTECT, related_name="meetings", verbose_name="comité"
@@ -323,12 +327,15 @@ class Meeting(Lifecycle):
         related_name="+",
         verbose_name="validé par",
     )
+    # The validated minutes as HTML, fixed at validation; their PDF/A is printed from it.
+    minutes_html = models.TextField("compte rendu validé (HTML)", blank=True, editable=False)
     minutes_pdf = models.FileField("compte rendu (PDF archivé)", upload_to="minutes/", blank=True)
     minutes_sha256 = models.CharField("empreinte SHA-256 du PDF", max_length=64, blank=True)
     content_sha256 = models.CharField("empreinte SHA-256 du contenu", max_length=64, blank=True)
 
     objects = MeetingQuerySet.as_manager()
-    history = HistoricalRecords()
+    # The HTML is the minutes themselves, already fingerprinted: not copied into every version.
+    history = HistoricalRecords(excluded_fields=["minutes_html"])
 
     class Meta:
         verbose_name = "séance"
@@ -734,7 +741,8 @@ class Meeting(Lifecycle):
         return approval
 
     def validate_minutes(self, *, by, at=None) -> None:
-        """Validate the minutes: render the PDF once (PDF/A), store it with its SHA-256, freeze."""
+        """Validate the minutes: freeze the meeting with their HTML and its fingerprint; the
+        PDF/A is printed from it after the commit, in the background (ARCHIVE)."""
         from .documents import MINUTES, minutes_context
 
         self.check_manage(by)
@@ -760,20 +768,28 @@ class Meeting(Lifecycle):
                     update_fields=Attendance.SNAPSHOT,
                 )
             draft.validated_at, draft.validated_by = at, by  # printed in the minutes
-            context, name = minutes_context(draft, final=True), f"compte-rendu-{self.pk}"
-            with archive_pdf(draft, "minutes", MINUTES, context, name=name) as archived:
-                self.transition_to(
-                    MeetingStatus.VALIDATED,
-                    by=by,
-                    reason="Compte rendu validé",
-                    at=at,
-                    validated_at=at,
-                    validated_by=by,
-                    **archived,
-                )
+            document = official_document(
+                MINUTES, minutes_context(draft, final=True), prefix="minutes"
+            )
+            self.transition_to(
+                MeetingStatus.VALIDATED,
+                by=by,
+                reason="Compte rendu validé",
+                at=at,
+                validated_at=at,
+                validated_by=by,
+                **document,
+            )
+            self.schedule_archive()
             from .notifications import queue_validation_notices
 
             queue_validation_notices(self, by=by)
+
+    def archive_stored(self) -> None:
+        """The minutes' PDF is stored: the messages that attach it can leave."""
+        from .notifications import deliver
+
+        deliver.enqueue(self.pk)
 
     # --- attendance and actions -------------------------------------------------------
 

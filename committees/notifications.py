@@ -312,6 +312,8 @@ def deliver(meeting_pk: int) -> int:
     attachments = _Attachments(meeting)
     sent = 0
     waiting = meeting.dispatches.filter(status=DispatchStatus.PENDING).order_by("pk")
+    if not meeting.minutes_pdf:  # the minutes leave once their PDF is stored (archive_stored)
+        waiting = waiting.exclude(kind=DispatchKind.MINUTES)
     for pk in waiting.values_list("pk", flat=True):
         with transaction.atomic():
             # A row is sent by one worker: a concurrent delivery skips it.

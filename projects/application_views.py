@@ -281,6 +281,6 @@ def application_dossier_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The draft dossier (BROUILLON mark) from live data, or the archived one once submitted."""
     application = get_application(request, pk)
     name = f"dossier-candidature-{application.pk}.pdf"
-    if application.is_frozen and application.dossier_pdf:
+    if application.is_frozen:
         return archived_pdf_response(application.dossier_pdf, application.dossier_sha256, name)
     return pdf_response(render_dossier_pdf(application, final=False), f"brouillon-{name}")

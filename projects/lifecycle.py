@@ -6,20 +6,34 @@ the stored statuses that freeze it with their message; its rows declare the reco
 with. The guard reads the stored status under a row lock, so a stale copy cannot undo a freeze.
 `Frozen` is a ValidationError for the code that catches it and a 403 with the record's message
 for a request that does not; `FreezableAdmin` answers the admin the same way.
+
+A record that freezes with an official document (validated minutes, a submitted dossier)
+stores the document's HTML in the same transaction; `produce_archive` prints it to PDF/A after
+the commit, in the background, and stores it once (`frozen_once`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import ClassVar
 
+from django.apps import apps
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import models, transaction
 from django.dispatch import receiver
+from django.tasks import task
 from django.utils import timezone
 from simple_history.signals import pre_create_historical_record
+
+from tdi.pdf import html_to_pdf
+
+logger = logging.getLogger(__name__)
 
 
 class Frozen(ValidationError, PermissionDenied):
@@ -78,6 +92,8 @@ class Freezable(models.Model):
     frozen_with: ClassVar[str] = ""  # the record a row freezes with ("meeting"); "" for a record
     # What save(update_fields=…) may still write once frozen: an action done, an outcome.
     frozen_except: ClassVar[tuple[str, ...]] = ()
+    # What it may write once, while still empty: the archived PDF, produced after the freeze.
+    frozen_once: ClassVar[tuple[str, ...]] = ()
 
     class Meta:
         abstract = True
@@ -99,12 +115,33 @@ class Freezable(models.Model):
     def refuse_frozen_write(self, fields=None) -> None:
         record = self.frozen_record
         stored = record.stored_status()
+        once = set(fields or ()) & set(self.frozen_once)
         if stored in record.FROZEN_IN and not (
             fields
-            and set(fields) <= set(self.frozen_except)
+            and set(fields) <= set(self.frozen_except) | once
             and ("status" not in fields or (stored, self.status) in record.TRANSITIONS)
+            and not any(self.stored_values(once))
         ):
             raise Frozen(record.FROZEN_MESSAGE)
+
+    def stored_values(self, fields) -> tuple:
+        if not fields:
+            return ()
+        return type(self)._default_manager.filter(pk=self.pk).values_list(*fields).get()
+
+
+@dataclass(frozen=True)
+class Archive:
+    """The official document a record freezes with: its fields `<prefix>_html`, `<prefix>_pdf`
+    and `<prefix>_sha256`, the name of its file, and the fields that date and sign the freeze
+    (the PDF is stored in the name of who froze the record)."""
+
+    prefix: str
+    name: str
+    frozen_at: str
+    frozen_by: str
+
+    LATE: ClassVar[timedelta] = timedelta(minutes=5)
 
 
 class Lifecycle(Freezable):
@@ -113,6 +150,7 @@ class Lifecycle(Freezable):
     TRANSITIONS: ClassVar[dict[tuple[str, str], Step]] = {}
     FROZEN_IN: ClassVar[frozenset[str]] = frozenset()
     FROZEN_MESSAGE: ClassVar[str] = ""
+    ARCHIVE: ClassVar[Archive | None] = None
 
     class Meta:
         abstract = True
@@ -172,6 +210,68 @@ class Lifecycle(Freezable):
         for name in ("status", *fields):
             setattr(self, name, getattr(locked, name))
         self._loaded_status = status
+
+    # --- the official document ----------------------------------------------------------
+
+    def schedule_archive(self) -> None:
+        """Queue the printing of the stored HTML to PDF/A, in the freeze's transaction: the
+        database queue makes the job visible to the worker with the freeze, or never. Without a
+        worker (development, tests), the job runs at once."""
+        produce_archive.enqueue(self._meta.label, self.pk)
+
+    @property
+    def archive_state(self) -> str:
+        """ "" (no document yet), "stored", "pending" while it is produced, "late" past
+        Archive.LATE (the worker is down, or the rendering failed: see the error log)."""
+        archive = self.ARCHIVE
+        if archive is None or not self.is_frozen:
+            return ""
+        if getattr(self, f"{archive.prefix}_pdf"):
+            return "stored"
+        frozen_at = getattr(self, archive.frozen_at)
+        return "late" if frozen_at and timezone.now() - frozen_at > archive.LATE else "pending"
+
+    @property
+    def archived_sha256(self) -> str:
+        return getattr(self, f"{self.ARCHIVE.prefix}_sha256") if self.ARCHIVE else ""
+
+    def archive_stored(self) -> None:
+        """What follows once the archived PDF is stored (a record may send it, say)."""
+
+
+@task
+def produce_archive(model: str, pk: int) -> str:
+    """Print a frozen record's official document from the HTML stored at its freeze to PDF/A,
+    and store it with its SHA-256, once: a second run finds it stored and leaves it."""
+    record_type = apps.get_model(model)
+    archive = record_type.ARCHIVE
+    record = record_type._default_manager.get(pk=pk)
+    field = getattr(record, f"{archive.prefix}_pdf")
+    if field:
+        return field.name
+    try:
+        pdf = html_to_pdf(getattr(record, f"{archive.prefix}_html"), archival=True, budget=False)
+    except Exception:
+        logger.exception("Le PDF archivé de %s n° %s n'a pas pu être produit.", model, pk)
+        raise
+    sha256 = hashlib.sha256(pdf).hexdigest()
+    field.save(f"{archive.name}-{pk}-{sha256[:12]}.pdf", ContentFile(pdf), save=False)
+    setattr(record, f"{archive.prefix}_sha256", sha256)
+    try:
+        save_change(
+            record,
+            by=getattr(record, archive.frozen_by),
+            reason="PDF archivé (PDF/A) produit",
+            update_fields=[f"{archive.prefix}_pdf", f"{archive.prefix}_sha256"],
+        )
+    except Frozen:  # another run stored it first: its file is the archive
+        field.delete(save=False)
+        return getattr(record_type._default_manager.get(pk=pk), f"{archive.prefix}_pdf").name
+    except BaseException:
+        field.delete(save=False)
+        raise
+    record.archive_stored()
+    return field.name
 
 
 class FreezableAdmin:

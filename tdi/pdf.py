@@ -5,9 +5,10 @@ and `<link rel="attachment">` embeds what it reads into the PDF. Here every reso
 through `StaticOnlyFetcher`, which serves the app's own static files and refuses the rest;
 attachments are dropped and only harmless links are kept before the PDF is written.
 
-Official documents (validated minutes, submitted dossiers) are rendered once by `archive_pdf`,
-which stores them with two fingerprints, and served by `archived_pdf_response`, which checks the
-stored bytes against theirs; every PDF view answers through `pdf_response`.
+Official documents (validated minutes, submitted dossiers) are fixed as HTML when their record
+freezes (`official_document`), printed once to PDF/A in the background, stored with two
+fingerprints, and served by `archived_pdf_response`, which checks the stored bytes against
+theirs (or says that the PDF is on its way); every PDF view answers through `pdf_response`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from urllib.parse import unquote, unquote_to_bytes
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db.models.fields.files import FieldFile
 from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.template.loader import render_to_string
@@ -188,7 +188,12 @@ def render_pdf(
     seconds of layout, pages), beyond which PdfBudgetExceeded says so in French instead of a
     worker killed by its timeout; the background jobs render without it.
     """
-    html = render_to_string(template_name, context)
+    return html_to_pdf(render_to_string(template_name, context), archival=archival, budget=budget)
+
+
+def html_to_pdf(html: str, *, archival: bool = False, budget: bool = True) -> bytes:
+    """The PDF of a document's HTML (see render_pdf): how an official document stored as HTML
+    at its freeze is printed, in the background, and can be printed again."""
     limits = settings.PDF_BUDGET if budget else {}
     if len(html) > limits.get("html_chars", len(html)):
         raise PdfBudgetExceeded(TOO_LONG.format(what=f"{len(html) // 1000}000 caractères"))
@@ -220,25 +225,13 @@ def official_html(template_name: str, context: dict) -> str:
     return render_to_string(template_name, {**context, "content_sha256": ""})
 
 
-@contextmanager
-def archive_pdf(record, prefix: str, template_name: str, context: dict, *, name: str):
-    """Render an official document once (PDF/A), fingerprint its HTML and bytes, store it in the
-    record's `<prefix>_pdf` field and yield the values to save with the record (`<prefix>_pdf`,
-    `<prefix>_sha256`, `content_sha256`) inside the block: if the block fails, the file goes."""
+def official_document(template_name: str, context: dict, *, prefix: str) -> dict:
+    """What a record stores as it freezes with its official document: the fingerprint of the
+    content and the HTML that prints it (`<prefix>_html`), from which its PDF/A is produced
+    afterwards (`projects.lifecycle.produce_archive`), out of the request."""
     content_sha256 = hashlib.sha256(official_html(template_name, context).encode()).hexdigest()
-    pdf = render_pdf(template_name, {**context, "content_sha256": content_sha256}, archival=True)
-    sha256 = hashlib.sha256(pdf).hexdigest()
-    field = getattr(record, f"{prefix}_pdf")
-    field.save(f"{name}-{sha256[:12]}.pdf", ContentFile(pdf), save=False)
-    try:
-        yield {
-            f"{prefix}_pdf": field.name,
-            f"{prefix}_sha256": sha256,
-            "content_sha256": content_sha256,
-        }
-    except BaseException:
-        field.delete(save=False)
-        raise
+    html = render_to_string(template_name, {**context, "content_sha256": content_sha256})
+    return {f"{prefix}_html": html, "content_sha256": content_sha256}
 
 
 def pdf_response(content: bytes, filename: str, **headers: str) -> HttpResponse:
@@ -247,8 +240,18 @@ def pdf_response(content: bytes, filename: str, **headers: str) -> HttpResponse:
     return HttpResponse(content, content_type="application/pdf", headers=headers)
 
 
+ARCHIVE_PENDING = (
+    "Le document est figé ; son PDF archivé (PDF/A) est en cours de production et sera "
+    "disponible dans quelques instants."
+)
+
+
 def archived_pdf_response(field: FieldFile, sha256: str, filename: str) -> HttpResponse:
-    """The archived PDF, byte-identical, once its bytes are checked against their SHA-256."""
+    """The archived PDF, byte-identical, once its bytes are checked against their SHA-256; while
+    it is being produced, a 503 that says so and when to come back."""
+    if not field:
+        page = render_to_string("503.html", {"message": ARCHIVE_PENDING})
+        return HttpResponse(page, status=503, headers={"Retry-After": "10"})
     with field.open("rb") as handle:
         content = handle.read()
     if hashlib.sha256(content).hexdigest() != sha256:

@@ -662,7 +662,8 @@ def action_done(w):
     return f"/seances/{meeting.pk}/actions/", {"done": action.pk}
 
 
-@write_view("coordinator", "Meeting", "Attendance")
+# The validation, then its PDF archived (at once without a worker), both signed by the validator.
+@write_view("coordinator", "Meeting", "Attendance", rows_per_change={"Meeting": 2})
 def meeting_validate(w):
     meeting = w.meeting(Meeting.Status.HELD, days=-1)  # over: its minutes may be validated
     for member in meeting.committee.members.all():
@@ -745,7 +746,7 @@ def application_back_to_draft(w):
     return f"/candidatures/{application.pk}/statut/", {"action": "draft"}
 
 
-@write_view("coordinator", "Application")
+@write_view("coordinator", "Application", rows_per_change={"Application": 2})  # and its PDF
 def application_submit(w):
     application = w.application(Application.Status.READY)
     return f"/candidatures/{application.pk}/statut/", {"action": "submit"}

@@ -47,23 +47,3 @@ def test_the_time_budget_interrupts_the_layout():
     with pytest.raises(pdf.PdfBudgetExceeded) as error, pdf.time_budget(0.2):
         time.sleep(2)
     assert error.value.message.startswith("Ce document est trop long pour être produit ici")
-
-
-def test_validation_over_budget_freezes_nothing(users, settings, territory):
-    from committees.models import Attendance, Committee, Decision, Meeting
-
-    from .committees.conftest import make_meeting
-
-    committee = Committee.objects.create(territory=territory, kind="cotech", name="COTECH")
-    committee.members.create(user=users["coordinator"], role="chair")
-    meeting = make_meeting(committee)
-    item = meeting.add_item(kind="information", title="Point AMI", by=users["coordinator"])
-    meeting.convene(by=users["coordinator"])
-    meeting.hold(by=users["coordinator"], at=meeting.starts_at)
-    Attendance.objects.create(meeting=meeting, member=committee.members.get(), status="present")
-    item.record_decision(Decision.NOTED, by=users["coordinator"])
-    settings.PDF_BUDGET = {**settings.PDF_BUDGET, "pages": 0}
-    with pytest.raises(pdf.PdfBudgetExceeded):
-        meeting.validate_minutes(by=users["coordinator"], at=meeting.ends_at)
-    meeting.refresh_from_db()
-    assert meeting.status == Meeting.Status.HELD and not meeting.minutes_pdf

@@ -20,10 +20,10 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from tdi.pdf import archive_pdf
+from tdi.pdf import official_document
 
 from ..access import Access, Right
-from ..lifecycle import Freezable, Lifecycle, Step
+from ..lifecycle import Archive, Freezable, Lifecycle, Step
 from ..templatetags.tdi import euros
 from .audit import TrackedQuerySet
 from .registry import (
@@ -154,6 +154,10 @@ class Application(Lifecycle):
     FROZEN_IN = frozenset(SUBMITTED_STATUSES)
     FROZEN_MESSAGE = "Le dossier a été déposé : son contenu ne peut plus être modifié."
     frozen_except = ("status", "outcome_on", "outcome_comment")  # the outcome, once submitted
+    ARCHIVE = Archive(
+        prefix="dossier", name="dossier", frozen_at="submitted_at", frozen_by="submitted_by"
+    )
+    frozen_once = ("dossier_pdf", "dossier_sha256")
 
     call = models.ForeignKey(
         Call, on_delete=models.PROTECT, related_name="applications", verbose_name="appel"
@@ -192,13 +196,16 @@ class Application(Lifecycle):
     snapshot = models.JSONField(
         "données figées au dépôt", null=True, blank=True, encoder=DjangoJSONEncoder, editable=False
     )
+    # The dossier as HTML, fixed at submission; its PDF/A is printed from it.
+    dossier_html = models.TextField("dossier déposé (HTML)", blank=True, editable=False)
     dossier_pdf = models.FileField("dossier (PDF archivé)", upload_to="dossiers/", blank=True)
     dossier_sha256 = models.CharField("empreinte SHA-256 du PDF", max_length=64, blank=True)
     content_sha256 = models.CharField("empreinte SHA-256 du contenu", max_length=64, blank=True)
     created_at = models.DateTimeField("créé le", auto_now_add=True)
 
     objects = ApplicationQuerySet.as_manager()
-    history = HistoricalRecords()
+    # The HTML is the dossier itself, already fingerprinted: not copied into every version.
+    history = HistoricalRecords(excluded_fields=["dossier_html"])
 
     class Meta:
         verbose_name = "candidature"
@@ -358,7 +365,8 @@ class Application(Lifecycle):
         self.transition_to(ApplicationStatus.DRAFT, by=by, reason="Retour en brouillon", at=at)
 
     def submit(self, *, by, at=None) -> None:
-        """Submit: freeze the project data, render the dossier once (PDF/A), store its hash."""
+        """Submit: freeze the project data and the dossier's HTML with its fingerprint; the
+        PDF/A is printed from it after the commit, in the background (ARCHIVE)."""
         from projects.dossier import TEMPLATE, dossier_context
 
         self.check_manage(by)
@@ -377,18 +385,20 @@ class Application(Lifecycle):
                 ],
             }
             draft.submitted_at, draft.submitted_by = at, by  # printed in the dossier
-            context, name = dossier_context(draft, final=True), f"dossier-{self.pk}"
-            with archive_pdf(draft, "dossier", TEMPLATE, context, name=name) as archived:
-                self.transition_to(
-                    ApplicationStatus.SUBMITTED,
-                    by=by,
-                    reason="Dossier déposé",
-                    at=at,
-                    snapshot=draft.snapshot,
-                    submitted_at=at,
-                    submitted_by=by,
-                    **archived,
-                )
+            document = official_document(
+                TEMPLATE, dossier_context(draft, final=True), prefix="dossier"
+            )
+            self.transition_to(
+                ApplicationStatus.SUBMITTED,
+                by=by,
+                reason="Dossier déposé",
+                at=at,
+                snapshot=draft.snapshot,
+                submitted_at=at,
+                submitted_by=by,
+                **document,
+            )
+            self.schedule_archive()
 
     def record_outcome(self, status: str, *, by, on, comment: str = "", at=None) -> None:
         if not self.can_manage(by):
