@@ -454,7 +454,9 @@ def meeting_status(request: HttpRequest, pk: int) -> HttpResponse:
         elif action == "validate":
             meeting.validate_minutes(by=request.user)
             messages.success(
-                request, "Le compte rendu est validé et archivé ; la séance est désormais figée."
+                request,
+                "Le compte rendu est validé ; la séance est désormais figée. Son PDF archivé "
+                "(PDF/A) est proposé sur cette page dès qu'il est produit.",
             )
         else:
             messages.error(request, "Action inconnue.")

@@ -256,7 +256,9 @@ def application_status(request: HttpRequest, pk: int) -> HttpResponse:
             elif action == "submit":
                 application.submit(by=request.user)
                 messages.success(
-                    request, "Le dossier est déposé : son contenu et le PDF sont désormais figés."
+                    request,
+                    "Le dossier est déposé : son contenu est désormais figé. Son PDF archivé (PDF/A) "
+                    "est proposé sur cette page dès qu'il est produit.",
                 )
             elif action == "outcome":
                 form = OutcomeForm(request.POST)
