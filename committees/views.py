@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.once import sent_once
 from projects.access import Right
-from projects.versions import EditVersion, Part, stale
+from projects.versions import EditVersion, Part, last_ids, stale
 from projects.views import htmx_vary, posted_id, redirect_after_post
 from tdi.downloads import disposition
 from tdi.pdf import archived_pdf_response, pdf_response
@@ -36,6 +36,7 @@ from .forms import (
 )
 from .models import (
     ActionItem,
+    AgendaItem,
     Attendance,
     Committee,
     CommitteeMember,
@@ -219,6 +220,11 @@ def meeting_context(request: HttpRequest, meeting: Meeting, **overrides) -> dict
         # Decisions, motives and reserves of an item, for whoever may read them (DESIGN §8).
         item.decision_visible = access.reads_decision(item, meeting)
     reads_debates = access.reads_debates(meeting)
+    if can_manage and meeting.agenda_is_open:
+        # The version each item's rapporteur-and-duration form is opened on, in one query.
+        last = last_ids(AgendaItem.history.filter(meeting_id=meeting.pk), "id")
+        for item in items:
+            item.version = item_version(item, ids=[last.get(item.pk) or 0])
     territory = meeting.committee.territory
     held = meeting.is_held and can_manage
     decision_forms = {}
@@ -396,7 +402,9 @@ def meeting_agenda(request: HttpRequest, pk: int) -> HttpResponse:
                 if action == "update":
                     meeting.check_agenda_edit(request.user)
                     form = ItemUpdateForm(request.POST, instance=item, prefix=f"edit-{item.pk}")
-                    if form.is_valid():
+                    if conflict := stale(request, item_version(item)):
+                        errors.append(item_conflict(item, form, conflict))
+                    elif form.is_valid():
                         item = form.save(commit=False)
                         item._change_reason = "Point modifié"
                         item.save()
@@ -416,6 +424,27 @@ def meeting_agenda(request: HttpRequest, pk: int) -> HttpResponse:
     if not errors and not request.htmx:
         messages.success(request, "L'ordre du jour a été mis à jour.")
     return agenda_response(request, meeting, errors=errors, **overrides)
+
+
+def item_version(item: AgendaItem, ids=None) -> EditVersion:
+    fields = ("rapporteur", "duration")
+    part = Part(f"le point « {item.title} »", AgendaItem.history.filter(id=item.pk), fields)
+    return EditVersion(part, ids=ids)
+
+
+def item_conflict(item: AgendaItem, form: ItemUpdateForm, conflict: list[str]) -> str:
+    """The inline form is drawn again from the item as it now is: the message keeps what was
+    typed, so that nothing is lost."""
+    typed = ", ".join(
+        f"{form.fields[name].label.lower()} « {form[name].data} »"
+        for name in ("rapporteur", "duration")
+        if form[name].data not in (None, "")
+    )
+    return (
+        f"Le point « {item.title} » a été modifié depuis que vous avez ouvert le formulaire "
+        f"({' ; '.join(conflict)}) : votre saisie ({typed or 'vide'}) n'est pas enregistrée. "
+        "Vérifiez les valeurs actuelles, puis enregistrez à nouveau."
+    )
 
 
 @require_POST

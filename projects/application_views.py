@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,7 +20,7 @@ from .forms import (
     SectionAnswerForm,
 )
 from .models import Application, Call, SectionAnswer
-from .versions import EditVersion, Part, stale
+from .versions import EditVersion, Part, last_ids, stale
 from .views import forbid_unless, posted_id, redirect_after_post
 
 
@@ -81,12 +81,7 @@ def application_context(request: HttpRequest, application: Application, **overri
     projects = application.project_data()
     items = {item.project_id: item for item in application.items.all()}
     # The version each section was read at, in one query (projects.versions).
-    last = dict(
-        SectionAnswer.history.filter(application_id=application.pk)
-        .values("section_id")
-        .annotate(last=Max("history_id"))
-        .values_list("section_id", "last")
-    )
+    last = last_ids(SectionAnswer.history.filter(application_id=application.pk), "section_id")
     sections = [
         (
             section,

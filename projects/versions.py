@@ -72,6 +72,12 @@ class EditVersion:
         return lines
 
 
+def last_ids(history: QuerySet, key: str) -> dict:
+    """The last history id of each row of `history`, by `key`, in one query: the versions of
+    the many forms of one page."""
+    return dict(history.values(key).annotate(last=Max("history_id")).values_list(key, "last"))
+
+
 def describe(entry) -> str:
     """« titre, description modifiés par Claire Martin le 3 décembre 2026 à 10h12 »."""
     what = entry.history_change_reason or {"+": "création", "-": "suppression"}.get(

@@ -471,7 +471,9 @@ def document_replace(request: HttpRequest, pk: int, doc_pk: int) -> HttpResponse
         "Vous ne pouvez pas remplacer les documents de ce projet.",
     )
     form = ReplaceDocumentForm(request.POST or None, request.FILES or None, instance=document)
-    if request.method == "POST" and form.is_valid():
+    version = EditVersion(Part("le document", Document.history.filter(id=document.pk)))
+    conflict = stale(request, version)
+    if request.method == "POST" and form.is_valid() and not conflict:
         # The old file stays in storage: the previous history row still points to it.
         document = form.save(commit=False)
         document.uploaded_by = request.user
@@ -480,10 +482,19 @@ def document_replace(request: HttpRequest, pk: int, doc_pk: int) -> HttpResponse
         document.save()
         messages.success(request, f"Une nouvelle version de « {document.title} » a été déposée.")
         return redirect(project.get_absolute_url() + "#documents")
+    if conflict:
+        document.refresh_from_db()  # the page names the version now current
     return render(
         request,
         "projects/document_replace.html",
-        {"project": project, "document": document, "form": form},
+        {
+            "project": project,
+            "document": document,
+            "form": form,
+            "version": version,
+            "conflict": conflict,
+        },
+        status=409 if conflict else 200,
     )
 
 

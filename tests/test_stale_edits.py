@@ -164,7 +164,7 @@ def test_two_people_edit_the_same_project(client_for, users, drafted):
     from .projects.test_edit import edit_data
 
     url = f"/projets/{drafted.pk}/modifier/"
-    lead, coordinator = client_for("lead"), client_for("coordinator")
+    lead, coordinator = client_for("coordinator"), client_for("coordinator")  # two tabs
     opened_by_lead = version_in(lead.get(url))
     opened_by_coordinator = version_in(coordinator.get(url))
 
@@ -237,3 +237,91 @@ def test_a_change_outside_the_form_does_not_block_it(client_for, users, drafted)
     assert response.status_code == 302  # …but not what the form edits
     drafted.refresh_from_db()
     assert drafted.summary == "Nouveau résumé"
+
+
+def test_an_agenda_item_changed_meanwhile_keeps_both_inputs(client_for, users, cotech):
+    meeting = make_meeting(cotech)
+    item = meeting.add_item(kind="information", title="Point sur l'AMI", by=users["coordinator"])
+    first, second = client_for("coordinator"), client_for("coordinator")
+    opened = version_in(first.get(f"/seances/{meeting.pk}/"))
+    assert opened == version_in(second.get(f"/seances/{meeting.pk}/"))
+    url = f"/seances/{meeting.pk}/ordre-du-jour/"
+
+    def update(client, rapporteur, duration, version):
+        return client.post(
+            url,
+            {
+                "action": "update",
+                "item": item.pk,
+                f"edit-{item.pk}-rapporteur": rapporteur,
+                f"edit-{item.pk}-duration": duration,
+                "version": version,
+            },
+            HTTP_HX_REQUEST="true",
+        )
+
+    assert update(second, "Claire Martin (Région)", "20", opened).status_code == 200
+    stale = update(first, "Paul Durand (DDETS)", "45", opened)
+    page = text(stale)
+    assert "Le point « Point sur l'AMI » a été modifié depuis que vous avez ouvert" in page
+    assert "« Paul Durand (DDETS) »" in page and "« 45 »" in page  # what was typed, kept
+    item.refresh_from_db()
+    assert (item.rapporteur, item.duration) == ("Claire Martin (Région)", 20)
+    # Moving the item meanwhile changes neither field: the form saves.
+    current = version_in(first.get(f"/seances/{meeting.pk}/"))
+    meeting.add_item(kind="information", title="Questions diverses", by=users["coordinator"])
+    meeting.move_item(item, 1, by=users["coordinator"])
+    assert update(first, "Paul Durand (DDETS)", "45", current).status_code == 200
+    item.refresh_from_db()
+    assert (item.rapporteur, item.duration) == ("Paul Durand (DDETS)", 45)
+
+
+def test_a_document_replaced_meanwhile_is_not_replaced_again_blindly(client_for, users, project):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from projects.models import Document
+
+    document = Document(
+        project=project,
+        title="Étude de faisabilité",
+        file=SimpleUploadedFile("etude.txt", b"Version 1\n", "text/plain"),
+        original_name="etude.txt",
+        content_type="text/plain",
+        size=10,
+        uploaded_by=users["lead"],
+    )
+    save_change(document, by=users["lead"], reason="Dépôt du document")
+    url = f"/projets/{project.pk}/documents/{document.pk}/remplacer/"
+    first, second = client_for("coordinator"), client_for("coordinator")  # two tabs
+    opened = version_in(first.get(url))
+    replaced = second.post(
+        url,
+        {
+            "file": SimpleUploadedFile("etude-v2.txt", b"Version 2\n", "text/plain"),
+            "version": version_in(second.get(url)),
+        },
+    )
+    assert replaced.status_code == 302
+    stale = first.post(
+        url,
+        {
+            "file": SimpleUploadedFile("etude-v2b.txt", b"Version 2b\n", "text/plain"),
+            "version": opened,
+        },
+    )
+    assert stale.status_code == 409
+    page = text(stale)
+    assert CONFLICT in page and "le fichier choisi n'a pas été déposé" in page
+    assert "La version actuelle (etude-v2.txt)" in page
+    document.refresh_from_db()
+    assert document.original_name == "etude-v2.txt"
+    again = first.post(
+        url,
+        {
+            "file": SimpleUploadedFile("etude-v2b.txt", b"Version 2b\n", "text/plain"),
+            "version": version_in(stale),
+        },
+    )
+    assert again.status_code == 302
+    document.refresh_from_db()
+    assert document.original_name == "etude-v2b.txt"
