@@ -150,3 +150,30 @@ def test_a_nul_character_in_a_posted_field_is_refused_at_the_edge(client_for):
     response = client_for("coordinator").post("/comites/", {"once": "a\x00b", "name": "Nord"})
     assert response.status_code == 400
     assert response.content.decode() == BAD_FORM
+
+
+@pytest.mark.django_db
+def test_names_stored_before_the_rule_become_one_line_with_a_history_row(territory, users):
+    """The data migration of projects 0014 cleans what was stored before names refused control
+    characters, and says so in each row's history."""
+    from importlib import import_module
+
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    from committees.models import Committee
+
+    committee = Committee.objects.create(
+        territory=territory, kind="other", name="Comité\r\nhydrogène\t nord"
+    )
+    clean_one = Committee.objects.create(territory=territory, kind="copil", name="COPIL")
+    rows = committee.history.count()
+    state = MigrationLoader(connection).project_state(("projects", "0014_clean_single_line_values"))
+    import_module("projects.migrations.0014_clean_single_line_values").clean(state.apps, None)
+    committee.refresh_from_db()
+    assert committee.name == "Comité hydrogène nord"
+    assert committee.history.count() == rows + 1
+    last = committee.history.first()
+    assert last.name == "Comité hydrogène nord" and last.history_user is None
+    assert last.history_change_reason.startswith("Caractères de contrôle retirés")
+    assert clean_one.history.count() == 1  # untouched
