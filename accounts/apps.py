@@ -6,4 +6,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "comptes et sessions"
 
     def ready(self) -> None:
-        from . import sessions  # noqa: F401 — connects the login signal
+        # Their login receivers, connected at start-up: not only once a request has loaded the
+        # middleware (a login made first thing in a process would skip the second factor).
+        from . import second_factor, sessions  # noqa: F401

@@ -139,3 +139,20 @@ def test_in_development_the_demo_logins_need_no_code(client, users, settings):
     settings.SECOND_FACTOR_REQUIRED = False
     sign_in(client, users["coordinator"])
     assert client.get("/").status_code == 200
+
+
+def test_the_login_receivers_are_connected_at_start_up():
+    """Before any request has loaded the middleware, a login already asks for the second
+    factor (a fresh process: in this one, earlier tests have made requests)."""
+    import subprocess
+    import sys
+
+    script = (
+        "import django; django.setup()\n"
+        "from django.contrib.auth.signals import user_logged_in\n"
+        "print(sorted(r.__name__ for r in user_logged_in._live_receivers(None)[0]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert "ask_second_factor" in out and "start_session" in out
