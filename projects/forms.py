@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.template.defaultfilters import filesizeformat
 
 from .models import (
     Application,
@@ -20,6 +19,7 @@ from .models import (
     Stage,
     Territory,
 )
+from .templatetags.tdi import file_size
 
 
 def territory_organisations(territory: Territory) -> models.QuerySet[Organisation]:
@@ -297,15 +297,15 @@ class DocumentForm(forms.ModelForm):
         fields = ["title", "kind", "file"]
         help_texts = {
             "file": "PDF, image PNG ou JPEG, document Word, Excel ou OpenDocument, CSV ou texte ; "
-            f"{filesizeformat(settings.DOCUMENT_MAX_SIZE)} au plus."
+            f"{file_size(settings.DOCUMENT_MAX_SIZE)} au plus."
         }
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
         if upload.size > settings.DOCUMENT_MAX_SIZE:
             raise ValidationError(
-                f"Le fichier pèse {filesizeformat(upload.size)} : la limite est de "
-                f"{filesizeformat(settings.DOCUMENT_MAX_SIZE)}."
+                f"Le fichier pèse {file_size(upload.size)} : la limite est de "
+                f"{file_size(settings.DOCUMENT_MAX_SIZE)}."
             )
         content_type = detect_content_type(upload)
         if content_type is None:
@@ -322,6 +322,10 @@ class DocumentForm(forms.ModelForm):
 class ReplaceDocumentForm(DocumentForm):
     class Meta(DocumentForm.Meta):
         fields = ["file"]
+        labels = {"file": "Nouvelle version"}
+        # Not Django's « Actuellement : <storage path> » with a link the site does not serve:
+        # the page shows the current version itself.
+        widgets = {"file": forms.FileInput}
 
 
 class ReserveLiftForm(forms.Form):

@@ -312,7 +312,7 @@ def test_a_document_replaced_meanwhile_is_not_replaced_again_blindly(client_for,
     assert stale.status_code == 409
     page = text(stale)
     assert CONFLICT in page and "le fichier choisi n'a pas été déposé" in page
-    assert "La version actuelle (etude-v2.txt)" in page
+    assert ">etude-v2.txt</a>" in page  # the version now current
     document.refresh_from_db()
     assert document.original_name == "etude-v2.txt"
     again = first.post(

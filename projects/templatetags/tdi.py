@@ -40,6 +40,23 @@ def number(value) -> str:
 
 
 @register.filter
+def file_size(size) -> str:
+    """2048 → '2 Ko', 3 500 000 → '3,3 Mo': the units a French reader writes (not Kio)."""
+    try:
+        size = int(size)
+    except (TypeError, ValueError):
+        return "—"
+    if size < 1024:
+        return f"{format_number(size)}{NBSP}octet{'s' if size > 1 else ''}"
+    for unit in ("Ko", "Mo", "Go"):
+        size /= 1024
+        if size < 1024 or unit == "Go":
+            value = round(Decimal(size), 0 if unit == "Ko" else 1)
+            return f"{format_number(value, 0 if value == int(value) else 1)}{NBSP}{unit}"
+    return ""
+
+
+@register.filter
 def french_date(value) -> str:
     """date(2026, 11, 29) → '29 novembre 2026'."""
     if not value:

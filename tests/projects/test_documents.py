@@ -374,11 +374,19 @@ def test_previous_version_readable_by_member(client_for, project, document):
     assert body_of(response) == PDF_BYTES
 
 
-def test_replace_page_renders_for_coordinator(client_for, project, document):
+def test_replace_page_shows_the_current_version_not_its_storage_path(
+    client_for, project, document
+):
     response = client_for("coordinator").get(replace_url(project.pk, document.pk))
 
     assert response.status_code == 200
+    page = response.content.decode()
     assert "Nouvelle version" in text_of(response)
+    # Its name, links to the download the site serves, sizes in Mo, never the storage path.
+    download = f'href="/projets/{project.pk}/documents/{document.pk}/"'
+    assert download in page and document.original_name in page
+    assert "20\u00a0Mo au plus" in page and "Mio" not in page
+    assert "Actuellement" not in page and document.file.name not in page and "/media/" not in page
 
 
 def test_replace_with_executable_is_refused(client_for, project, document):
