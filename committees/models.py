@@ -30,6 +30,7 @@ from projects.models import (
     Stage,
     Territory,
     TrackedQuerySet,
+    validate_not_future,
     validate_single_line,
 )
 from projects.templatetags.tdi import french_date
@@ -1203,7 +1204,9 @@ class ActionItem(Freezable):
     what = models.CharField("action", max_length=500, validators=[validate_single_line])
     owner = models.CharField("responsable", max_length=200, validators=[validate_single_line])
     due_on = models.DateField("échéance", null=True, blank=True)
-    done_on = models.DateField("réalisée le", null=True, blank=True)
+    done_on = models.DateField(
+        "réalisée le", null=True, blank=True, validators=[validate_not_future]
+    )
 
     objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 
 from .models import (
     Application,
@@ -12,14 +13,16 @@ from .models import (
     Document,
     FundingLine,
     Indicator,
+    IndicatorKind,
     Milestone,
     Organisation,
     Project,
     Role,
     Stage,
     Territory,
+    validate_not_future,
 )
-from .templatetags.tdi import file_size
+from .templatetags.tdi import file_size, french_date, number
 
 
 def territory_organisations(territory: Territory) -> models.QuerySet[Organisation]:
@@ -175,14 +178,40 @@ class MilestoneForm(forms.ModelForm):
         fields = ["title", "due_on", "done_on"]
 
 
-class IndicatorProgressForm(IndicatorForm):
-    class Meta(IndicatorForm.Meta):
-        fields = ["achieved", "measured_on"]
+class ProgressRowForm:
+    """Past drafting, a lead records what was achieved on the existing rows, which show what
+    they are (the indicator and its target, the milestone and its due date) as text, and adds
+    rows of their own, complete, kept in the history like any change."""
+
+    fixed: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shown = {}
+        if self.instance.pk:
+            for name in self.fixed:
+                self.fields[name].disabled = True  # whatever is posted, the stored value
+            self.shown = self.describe(self.instance)
 
 
-class MilestoneProgressForm(MilestoneForm):
-    class Meta(MilestoneForm.Meta):
-        fields = ["done_on"]
+class IndicatorProgressForm(ProgressRowForm, IndicatorForm):
+    fixed = ("kind", "target", "unit")
+
+    @staticmethod
+    def describe(indicator) -> dict:
+        return {
+            "kind": indicator.get_kind_display(),
+            "target": number(indicator.target),
+            "unit": indicator.unit,
+        }
+
+
+class MilestoneProgressForm(ProgressRowForm, MilestoneForm):
+    fixed = ("title", "due_on")
+
+    @staticmethod
+    def describe(milestone) -> dict:
+        return {"title": milestone.title, "due_on": french_date(milestone.due_on)}
 
 
 class ProjectRowsFormSet(forms.BaseInlineFormSet):
@@ -197,15 +226,31 @@ class ProjectRowsFormSet(forms.BaseInlineFormSet):
             )
 
 
-def _formset(form, *, can_add: bool = True):
+class IndicatorRowsFormSet(ProjectRowsFormSet):
+    def clean(self):
+        super().clean()
+        seen = set()
+        for form in self.forms:
+            kind = getattr(form, "cleaned_data", {}).get("kind")
+            if not kind or self._should_delete_form(form):
+                continue
+            if kind in seen:
+                form.add_error(
+                    "kind",
+                    f"L'indicateur « {IndicatorKind(kind).label} » figure déjà sur une autre "
+                    "ligne : mettez cette ligne-là à jour plutôt que d'en ajouter une seconde.",
+                )
+            seen.add(kind)
+
+
+def _formset(form, formset=ProjectRowsFormSet, *, progress: bool = False):
     return forms.inlineformset_factory(
         Project,
         form._meta.model,
         form=form,
-        formset=ProjectRowsFormSet,
-        extra=1 if can_add else 0,
-        can_delete=can_add,
-        edit_only=not can_add,  # progress updates may not add rows, even with a forged count
+        formset=formset,
+        extra=0 if progress else 1,
+        can_delete=not progress,  # progress updates add rows but remove none
         max_num=200,
         validate_max=True,
     )
@@ -215,8 +260,11 @@ def _formset(form, *, can_add: bool = True):
 # because they show in the "add a row" URL.
 FORMSETS = {
     "financement": (_formset(FundingLineForm), None),
-    "indicateurs": (_formset(IndicatorForm), _formset(IndicatorProgressForm, can_add=False)),
-    "jalons": (_formset(MilestoneForm), _formset(MilestoneProgressForm, can_add=False)),
+    "indicateurs": (
+        _formset(IndicatorForm, IndicatorRowsFormSet),
+        _formset(IndicatorProgressForm, IndicatorRowsFormSet, progress=True),
+    ),
+    "jalons": (_formset(MilestoneForm), _formset(MilestoneProgressForm, progress=True)),
 }
 
 
@@ -518,6 +566,7 @@ class OutcomeForm(forms.Form):
         label="Date de la réponse",
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Saisissez une date valide."},
+        validators=[validate_not_future],
     )
     comment = forms.CharField(
         label="Commentaire",
@@ -557,8 +606,12 @@ class ReportFilterForm(forms.Form):
 
     def clean_date(self):
         day = self.cleaned_data.get("date")
-        if day and not 2000 <= day.year <= 2100:
-            raise forms.ValidationError("Choisissez une date entre 2000 et 2100.")
+        if day and day.year < 2000:
+            raise forms.ValidationError("Choisissez une date à partir de 2000.")
+        if day and day > timezone.localdate():
+            raise forms.ValidationError(
+                "La situation se lit au passé : choisissez aujourd'hui ou une date antérieure."
+            )
         return day
 
     def __init__(self, *args, territories: list[Territory], national: bool, **kwargs):

@@ -263,17 +263,23 @@ def formset_row(request: HttpRequest, prefix: str) -> HttpResponse:
     except ValueError:
         index = 0
     # The row offers the organisations of the edited project's territory (of the current
-    # territory for a new project).
+    # territory for a new project), and the fields the person may fill in on that project
+    # (and, past drafting, the row a lead may add: no « remove » box).
+    mode = "full"
     if project_id := request.GET.get("projet"):
         try:
-            territory = get_project(request, int(project_id)).territory
+            project = get_project(request, int(project_id))
         except ValueError:
             raise Http404("Identifiant invalide") from None
+        territory, mode = project.territory, request.access.edit_mode(project)
+        forbid_unless(mode is not None, "Vous ne pouvez pas modifier ce projet à cette étape.")
     else:
         territory = request.territory
     if territory is None:
         raise Http404
-    formset_class = FORMSETS[prefix][0]
+    formset_class = FORMSETS[prefix][0 if mode == "full" else 1]
+    if formset_class is None:
+        raise Http404
     form = formset_class(prefix=prefix, **formset_kwargs(formset_class, territory)).empty_form
     form.prefix = f"{prefix}-{index}"
     return render(

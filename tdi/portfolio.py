@@ -490,8 +490,6 @@ def read_request(request: HttpRequest) -> tuple[list[Territory], bool, dict, dat
         raise BadParameter("Paramètres invalides.\n" + "\n".join(messages))
     filters = {k: v for k, v in form.portfolio_filters().items() if v not in ("", None)}
     as_of = form.cleaned_data.get("date") if form.is_bound else None
-    if as_of and as_of > timezone.localdate():
-        raise BadParameter("Situation au : la date ne peut pas être dans le futur.")
     return territories, all_territories, filters, as_of
 
 

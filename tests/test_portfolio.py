@@ -306,7 +306,7 @@ def test_a_future_date_is_refused(client_for, portfolio_projects):
     tomorrow = timezone.localdate() + timedelta(days=1)
     response = client_for("partner").get(f"{URL}?date={tomorrow.isoformat()}")
     assert response.status_code == 400
-    assert "futur" in response.content.decode()
+    assert "La situation se lit au passé" in response.content.decode()
 
 
 @pytest.mark.parametrize(

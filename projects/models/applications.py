@@ -35,6 +35,7 @@ from .registry import (
     OrganisationKind,
     Project,
     Territory,
+    validate_not_future,
     validate_single_line,
 )
 
@@ -191,7 +192,9 @@ class Application(Lifecycle):
         related_name="+",
         verbose_name="déposé par",
     )
-    outcome_on = models.DateField("date de la réponse", null=True, blank=True)
+    outcome_on = models.DateField(
+        "date de la réponse", null=True, blank=True, validators=[validate_not_future]
+    )
     outcome_comment = models.TextField("commentaire sur la réponse", blank=True, max_length=4000)
     snapshot = models.JSONField(
         "données figées au dépôt", null=True, blank=True, encoder=DjangoJSONEncoder, editable=False

@@ -51,6 +51,15 @@ def validate_single_line(value: str) -> None:
         )
 
 
+def validate_not_future(value) -> None:
+    """A date that records a fact (done, measured, answered) is today or before."""
+    if value and value > timezone.localdate():
+        raise ValidationError(
+            "Cette date enregistre un fait : elle ne peut pas être postérieure à aujourd'hui.",
+            code="future",
+        )
+
+
 class TerritoryQuerySet(TrackedQuerySet):
     def reachable_by(self, access) -> TerritoryQuerySet:
         """The territories the user works in (every one for national roles)."""
@@ -720,7 +729,9 @@ class Indicator(models.Model):
         validators=[MinValueValidator(Decimal("0"), "La valeur ne peut pas être négative.")],
     )
     unit = models.CharField("unité", max_length=20, blank=True)
-    measured_on = models.DateField("date de mesure", null=True, blank=True)
+    measured_on = models.DateField(
+        "date de mesure", null=True, blank=True, validators=[validate_not_future]
+    )
 
     objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()
@@ -749,7 +760,9 @@ class Milestone(models.Model):
     )
     title = models.CharField("jalon", max_length=200, validators=[validate_single_line])
     due_on = models.DateField("échéance")
-    done_on = models.DateField("réalisé le", null=True, blank=True)
+    done_on = models.DateField(
+        "réalisé le", null=True, blank=True, validators=[validate_not_future]
+    )
 
     objects = TrackedQuerySet.as_manager()
     history = HistoricalRecords()

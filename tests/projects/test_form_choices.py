@@ -82,8 +82,10 @@ def test_an_added_funding_row_offers_the_project_territory_s_funders(
     client_for, project, directory, htmx_headers
 ):
     url = f"/projets/ligne/financement/?projet={project.pk}&financement-TOTAL_FORMS=1"
-    body = text(client_for("lead").get(url, **htmx_headers))
+    body = text(client_for("coordinator").get(url, **htmx_headers))
     assert "Région Grand Est" in body
+    # The lead of a submitted project edits nothing: no row to add either.
+    assert client_for("lead").get(url, **htmx_headers).status_code == 403
     assert "Préfecture de la Meuse" not in body and "Organisation sans territoire" not in body
     # Another territory's project is out of reach, as everywhere.
     assert client_for("stranger").get(url, **htmx_headers).status_code == 404
