@@ -374,9 +374,7 @@ def test_previous_version_readable_by_member(client_for, project, document):
     assert body_of(response) == PDF_BYTES
 
 
-def test_replace_page_shows_the_current_version_not_its_storage_path(
-    client_for, project, document
-):
+def test_replace_page_shows_the_current_version_not_its_storage_path(client_for, project, document):
     response = client_for("coordinator").get(replace_url(project.pk, document.pk))
 
     assert response.status_code == 200
