@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.once import sent_once
@@ -108,6 +109,8 @@ def application_context(request: HttpRequest, application: Application, **overri
         else None,
         "outcome_form": OutcomeForm(),
         "differences": application.differences_since_submission(),
+        "call_closed": not application.is_frozen
+        and application.call.is_closed_on(timezone.localdate()),
     }
     context["complete"] = all(check.ok for check in context["checklist"])
     context.update(overrides)
@@ -155,7 +158,7 @@ def application_section(request: HttpRequest, pk: int, key: str) -> HttpResponse
     """Save one section (htmx); the check list is refreshed beside it."""
     application = get_managed_application(request, pk)
     section = get_object_or_404(application.call.sections, key=key)
-    form = SectionAnswerForm(request.POST, prefix=section.key)
+    form = SectionAnswerForm(request.POST, prefix=section.key, section=section)
     conflict = stale(request, section_version(application, section))
     saved = form.is_valid() and not conflict
     if saved:
@@ -165,13 +168,13 @@ def application_section(request: HttpRequest, pk: int, key: str) -> HttpResponse
             answer.text = form.cleaned_data["text"]
             answer._change_reason = "Rubrique rédigée"
             answer.save()
-    if not request.htmx and not conflict:
+    if not request.htmx and saved:
         messages.success(request, f"La rubrique « {section.title} » a été enregistrée.")
         return redirect(f"{application.get_absolute_url()}#rubrique-{section.key}")
     context = application_context(request, application)
     text = form.cleaned_data["text"] if saved else request.POST.get(f"{section.key}-text", "")
     version = section_version(application, section)  # the current one: saving again is knowing
-    if not request.htmx:  # the whole page, this section as typed, with what it missed
+    if not request.htmx:  # the whole page, this section as typed, with its error or conflict
         context["sections"] = [
             (s, text, form, version, conflict) if s.pk == section.pk else row
             for row in context["sections"]
@@ -180,7 +183,8 @@ def application_section(request: HttpRequest, pk: int, key: str) -> HttpResponse
         context["header_form"] = ApplicationForm(
             instance=application, territory=application.territory
         )
-        return render(request, "projects/application_detail.html", context, status=409)
+        status = 409 if conflict else 200  # a conflict, or the text refused, kept as typed
+        return render(request, "projects/application_detail.html", context, status=status)
     context.update(
         section=section,
         text=text,
@@ -249,7 +253,9 @@ def application_status(request: HttpRequest, pk: int) -> HttpResponse:
                 application.back_to_draft(by=request.user)
                 messages.success(request, "Le dossier est revenu en brouillon.")
             elif action == "submit":
-                application.submit(by=request.user)
+                application.submit(
+                    by=request.user, late_motive=request.POST.get("late_motive", "")[:2000]
+                )
                 messages.success(
                     request,
                     "Le dossier est déposé : son contenu est désormais figé. Son PDF archivé (PDF/A) "

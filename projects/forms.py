@@ -514,11 +514,27 @@ class ApplicationForm(forms.ModelForm):
 
 
 class SectionAnswerForm(forms.Form):
-    # The section's own length is checked with the dossier (and counted on the page); this
-    # bound keeps any text within what a page and a PDF can carry.
+    """One section of a dossier, within the length its call sets (counted on the page as one
+    types); what was typed stays in the field when it is too long."""
+
     text = forms.CharField(
         label="Texte", required=False, max_length=50000, widget=forms.Textarea(attrs={"rows": 8})
     )
+
+    def __init__(self, *args, section=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.section = section
+
+    def clean_text(self):
+        text = self.cleaned_data["text"]
+        limit = self.section.max_length if self.section else None
+        if limit and len(text) > limit:
+            raise ValidationError(
+                f"{number(len(text) - limit)} caractères en trop : la rubrique en admet "
+                f"{number(limit)} au plus. Votre texte est conservé ci-dessous ; raccourcissez-le "
+                "puis enregistrez."
+            )
+        return text
 
 
 class IncludeProjectForm(forms.Form):

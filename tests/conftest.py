@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from projects.models import Role
 
@@ -10,6 +13,18 @@ from .factories import (
     TerritoryFactory,
     UserFactory,
 )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The AMI Rebond industriel that the migrations seed closed in March 2023: here it is open,
+    so that the tests file their dossiers in time (those about a late filing close it)."""
+    from projects.models import Call
+
+    with django_db_blocker.unblock():
+        for call in Call.objects.filter(title="AMI Rebond industriel"):
+            call.closes_on = timezone.localdate() + timedelta(days=90)
+            call.save()
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,7 @@ from tdi.pdf import official_document
 
 from ..access import Access, Right
 from ..lifecycle import Archive, Freezable, Lifecycle, Step
-from ..templatetags.tdi import euros
+from ..templatetags.tdi import euros, french_date
 from .audit import TrackedQuerySet
 from .registry import (
     PRIVATE_STAGES,
@@ -65,6 +65,10 @@ class Call(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def is_closed_on(self, day) -> bool:
+        """Whether a dossier filed that day comes after the closing date."""
+        return bool(self.closes_on and day > self.closes_on)
 
 
 class CallSection(models.Model):
@@ -196,6 +200,12 @@ class Application(Lifecycle):
         "date de la réponse", null=True, blank=True, validators=[validate_not_future]
     )
     outcome_comment = models.TextField("commentaire sur la réponse", blank=True, max_length=4000)
+    late_motive = models.TextField(
+        "motif du dépôt hors délai",
+        blank=True,
+        max_length=2000,
+        help_text="Un dossier déposé après la clôture de l'appel dit pourquoi, sur sa page de garde.",
+    )
     snapshot = models.JSONField(
         "données figées au dépôt", null=True, blank=True, encoder=DjangoJSONEncoder, editable=False
     )
@@ -367,7 +377,7 @@ class Application(Lifecycle):
         self.check_manage(by)
         self.transition_to(ApplicationStatus.DRAFT, by=by, reason="Retour en brouillon", at=at)
 
-    def submit(self, *, by, at=None) -> None:
+    def submit(self, *, by, at=None, late_motive: str = "") -> None:
         """Submit: freeze the project data and the dossier's HTML with its fingerprint; the
         PDF/A is printed from it after the commit, in the background (ARCHIVE)."""
         from projects.dossier import TEMPLATE, dossier_context
@@ -376,6 +386,16 @@ class Application(Lifecycle):
         at = at or timezone.now()
         with transaction.atomic():
             draft = self.locked_for(ApplicationStatus.SUBMITTED)
+            late_motive = (late_motive or "").strip()
+            if not draft.call.is_closed_on(timezone.localdate(at)):
+                late_motive = ""
+            elif not late_motive:
+                raise ValidationError(
+                    f"L'appel « {draft.call} » est clos depuis le "
+                    f"{french_date(draft.call.closes_on)} : le dépôt hors délai demande son "
+                    "motif, qui figurera sur la page de garde du dossier."
+                )
+            draft.late_motive = late_motive  # printed in the dossier
             projects = draft.project_data()
             if problems := [c for c in draft.checklist(projects) if not c.ok]:
                 raise ValidationError([f"{c.label} : {c.detail}" for c in problems])
@@ -399,6 +419,7 @@ class Application(Lifecycle):
                 snapshot=draft.snapshot,
                 submitted_at=at,
                 submitted_by=by,
+                late_motive=late_motive,
                 **document,
             )
             self.schedule_archive()

@@ -104,6 +104,11 @@ def sub(limit: int, text: str) -> int:
 
 
 @register.filter
+def negate(value: int) -> int:
+    return -int(value)
+
+
+@register.filter
 def sees_details(access, project) -> bool:
     """Whether the reader may see a project's figures and files (projects.access: a lead reads
     other companies' projects as cards only)."""

@@ -14,7 +14,7 @@ from projects.models import (
 )
 
 from ..factories import FundingLineFactory, IndicatorFactory, OrganisationFactory, ProjectFactory
-from ..utils import text
+from ..utils import pdf_text, text
 
 pytestmark = pytest.mark.django_db
 
@@ -368,3 +368,60 @@ def test_writing_another_section_meanwhile_does_not_block(client_for, applicatio
     for key in keys:
         response = client.post(f"{url}{key}/", {f"{key}-text": "Écrit", "version": versions[key]})
         assert response.status_code == 302
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["fragment", "page"])
+def test_a_section_over_its_length_is_refused_and_kept(client_for, application, htmx):
+    section = application.call.sections.get(key="choc")
+    typed = "é" * (section.max_length + 8000)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = client_for("coordinator").post(
+        f"/candidatures/{application.pk}/rubriques/choc/", {"choc-text": typed}, **headers
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "8\u202f000 caractères en trop : la rubrique en admet" in page
+    assert typed in page and 'aria-invalid="true"' in page  # kept, and said where
+    assert "Rubrique enregistrée" not in page and "a été enregistrée" not in page
+    assert not SectionAnswer.objects.filter(application=application, section=section).exists()
+
+
+def ready(application, users):
+    answer_all(application)
+    application.mark_ready(by=users["coordinator"])
+
+
+def test_a_dossier_for_a_closed_call_needs_the_motive_of_its_late_filing(
+    client_for, users, application
+):
+    from datetime import date
+
+    call = application.call
+    call.closes_on = date(2023, 3, 17)
+    call.save()
+    ready(application, users)
+    client = client_for("coordinator")
+    page = client.get(application.get_absolute_url()).content.decode()
+    assert "L'appel est clos depuis le 17 mars 2023" in page and 'name="late_motive"' in page
+    url = f"/candidatures/{application.pk}/statut/"
+    refused = client.post(url, {"action": "submit"}, follow=True)
+    assert "est clos depuis le 17 mars 2023 : le dépôt hors délai demande son motif" in (
+        refused.content.decode().replace("&#x27;", "'")
+    )
+    application.refresh_from_db()
+    assert application.status == Application.Status.READY
+    motive = "Report de la date limite accordé par la DGE par courriel du 2 mars."
+    client.post(url, {"action": "submit", "late_motive": motive})
+    application.refresh_from_db()
+    assert application.status == Application.Status.SUBMITTED
+    assert application.late_motive == motive
+    printed = pdf_text(application.dossier_pdf.read())
+    assert "Dépôt hors délai, l'appel étant clos le 17 mars 2023" in printed
+    assert "Report de la date limite accordé par la DGE" in printed
+
+
+def test_a_dossier_filed_in_time_carries_no_motive(users, application):
+    ready(application, users)
+    application.submit(by=users["coordinator"], late_motive="Sans objet")
+    application.refresh_from_db()
+    assert application.status == Application.Status.SUBMITTED and application.late_motive == ""

@@ -1622,12 +1622,12 @@ def load_applications(territory: Territory, stdout, style) -> list[Application]:
     if territory.applications.exists():
         stdout.write("Les candidatures de démonstration existent déjà : aucune n'a été créée.")
         return []
-    call = Call.objects.filter(title=CALL_TITLE).prefetch_related("sections").first()
-    if call is None:
+    seeded = Call.objects.filter(title=CALL_TITLE).prefetch_related("sections").first()
+    if seeded is None:
         stdout.write(f"Appel « {CALL_TITLE} » introuvable : aucune candidature n'a été créée.")
         return []
     with transaction.atomic():
-        loader = ApplicationsLoader(territory, call)
+        loader = ApplicationsLoader(territory, session_2026(seeded))
         applications = [loader.territory_application(), loader.company_application()]
     for application in applications:
         open_points = [c for c in application.checklist() if not c.ok]
@@ -1639,6 +1639,27 @@ def load_applications(territory: Territory, stdout, style) -> list[Application]:
             state += f", {count} point{'s' if count > 1 else ''} à compléter"
         stdout.write(style.SUCCESS(f"Candidature de démonstration : {application} ({state})."))
     return applications
+
+
+def session_2026(seeded: Call) -> Call:
+    """The call the demo files to: a 2026 session of the AMI (the one the migrations seed closed
+    in March 2023), with the same sections."""
+    title = f"{seeded.title} — session 2026"
+    call = Call.objects.filter(title=title).first()
+    if call is None:
+        call = Call.objects.create(
+            title=title,
+            funder=seeded.funder,
+            description=seeded.description,
+            eligibility=seeded.eligibility,
+            opens_on=date(2026, 9, 1),
+            closes_on=date(2026, 12, 18),
+            url=seeded.url,
+        )
+        for section in seeded.sections.all():
+            section.pk, section.call = None, call
+            section.save()
+    return Call.objects.prefetch_related("sections").get(pk=call.pk)
 
 
 class ApplicationsLoader:
