@@ -263,6 +263,19 @@ class Access:
             return project.lead_edit_mode
         return None
 
+    def why_not_edit(self, project) -> str:
+        """Why the user may not edit the project, its rows and documents ("" when they may)."""
+        if project.is_archived:
+            return "Ce projet est archivé : il ne se modifie plus."
+        if self.edit_mode(project) is not None:
+            return ""
+        if self.leads(project):
+            return (
+                f"À l'étape « {project.get_stage_display()} », le porteur ne modifie pas le "
+                "projet : la coordination du territoire s'en charge."
+            )
+        return "Seuls les porteurs de ce projet et la coordination du territoire le modifient."
+
     def may_move(self, project, move) -> bool:
         """Whether the user may make this move (a Move of the workflow) on the project."""
         if move is None or move.actor == Actor.COMMITTEE or project.is_archived:

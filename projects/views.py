@@ -94,6 +94,14 @@ def forbid_unless(allowed: bool, message: str) -> None:
         raise PermissionDenied(message)
 
 
+def edit_mode_or_403(request: HttpRequest, project: Project) -> str:
+    """How the user may edit the project ('full', 'progress'), or a 403 that says why not."""
+    mode = request.access.edit_mode(project)
+    if mode is None:
+        raise PermissionDenied(request.access.why_not_edit(project))
+    return mode
+
+
 @require_POST
 def territory_switch(request: HttpRequest) -> HttpResponse:
     territories = Territory.objects.reachable_by(request.access)
@@ -174,8 +182,7 @@ def project_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_project(request, pk)
-    mode = request.access.edit_mode(project)
-    forbid_unless(mode is not None, "Vous ne pouvez pas modifier ce projet à cette étape.")
+    mode = edit_mode_or_403(request, project)
     is_coordinator = request.access.manages(project.territory_id)
     form_class = ProjectForm if mode == "full" else ProgressForm
     extra = (
@@ -271,8 +278,7 @@ def formset_row(request: HttpRequest, prefix: str) -> HttpResponse:
             project = get_project(request, int(project_id))
         except ValueError:
             raise Http404("Identifiant invalide") from None
-        territory, mode = project.territory, request.access.edit_mode(project)
-        forbid_unless(mode is not None, "Vous ne pouvez pas modifier ce projet à cette étape.")
+        territory, mode = project.territory, edit_mode_or_403(request, project)
     else:
         territory = request.territory
     if territory is None:
@@ -448,10 +454,7 @@ def project_history(request: HttpRequest, pk: int) -> HttpResponse:
 @sent_once
 def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_project(request, pk)
-    forbid_unless(
-        request.access.edit_mode(project) is not None,
-        "Vous ne pouvez pas déposer de document sur ce projet.",
-    )
+    edit_mode_or_403(request, project)
     form = DocumentForm(request.POST, request.FILES)
     if form.is_valid():
         document = form.save(commit=False)
@@ -472,10 +475,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
 def document_replace(request: HttpRequest, pk: int, doc_pk: int) -> HttpResponse:
     project = get_project(request, pk)
     document = get_object_or_404(project.documents, pk=doc_pk)
-    forbid_unless(
-        request.access.edit_mode(project) is not None,
-        "Vous ne pouvez pas remplacer les documents de ce projet.",
-    )
+    edit_mode_or_403(request, project)
     form = ReplaceDocumentForm(request.POST or None, request.FILES or None, instance=document)
     version = EditVersion(Part("le document", Document.history.filter(id=document.pk)))
     conflict = stale(request, version)

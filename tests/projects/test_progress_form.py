@@ -146,3 +146,26 @@ def test_a_fact_cannot_be_dated_in_the_future(client_for, funded):
         f"/projets/{funded.pk}/modifier/", form_data(funded, **{"jalons-0-done_on": today})
     )
     assert done.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("who", "reason"),
+    [
+        ("other_lead", "Seuls les porteurs de ce projet et la coordination du territoire le"),
+        ("member", "Seuls les porteurs de ce projet et la coordination du territoire le"),
+    ],
+)
+def test_a_refused_edit_says_why(client_for, funded, who, reason):
+    response = client_for(who).get(f"/projets/{funded.pk}/modifier/")
+    assert response.status_code == 403
+    assert reason in response.content.decode()
+
+
+def test_a_lead_past_their_stage_is_told_who_edits(client_for, users, territory):
+    project = ProjectFactory(territory=territory, stage=Stage.SUBMITTED, title="Halle")
+    project.lead_users.add(users["lead"])
+    response = client_for("lead").get(f"/projets/{project.pk}/modifier/")
+    assert response.status_code == 403
+    assert "le porteur ne modifie pas le projet : la coordination du territoire" in (
+        response.content.decode().replace("&#x27;", "'")
+    )
