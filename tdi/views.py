@@ -8,12 +8,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from committees.models import ActionItem, Meeting
-from projects.models import Project, Reserve
+from committees.models import Meeting
+from projects.models import Project
 from projects.reports import key_figures, portfolio, report_scope
 from projects.views import htmx_vary
 
 from .charts import bar_chart
+from .todo import todo_for
 
 
 def charts(figures: dict) -> dict:
@@ -74,27 +75,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             Q(committee__members__user=user, committee__members__is_active=True)
             | Q(items__project__lead_users=user)
         ).distinct()
-    today = timezone.localdate()
-    detailed_ids = [row.id for row in context["rows"] if access.sees_details(row)]
+    # « À faire »: what the user's roles call for in the territories shown; the lines that
+    # someone else handles (reserves and actions past due) are listed apart, for information.
+    todo = todo_for(access, context["territories"])
     context.update(
         mine=Project.objects.visible_to(access)
         .active()
         .filter(lead_users=user, territory_id__in=territory_ids)
         .order_by("-updated_at")[:10],
         meetings=meetings[:6],
-        overdue_reserves=Reserve.objects.open()
-        .filter(project_id__in=detailed_ids, due_on__lt=today)
-        .select_related("project", "owner")
-        .order_by("due_on")[:10],
-        overdue_actions=ActionItem.objects.filter(
-            meeting__in=Meeting.objects.debates_readable_by(access).filter(
-                committee__territory_id__in=territory_ids
-            ),
-            done_on__isnull=True,
-            due_on__lt=today,
-        )
-        .select_related("meeting", "meeting__committee")
-        .order_by("due_on")[:10],
+        todo=[line for line in todo if not line.informative],
+        for_information=[line for line in todo if line.informative],
     )
     return htmx_vary(render(request, "dashboard.html", context))
 
