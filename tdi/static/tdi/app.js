@@ -82,6 +82,23 @@
     if (area) area.replaceChildren();
   });
 
+  // The main menu folds behind its « Menu » button on a narrow screen. The CSS folds it only once
+  // the menu is marked data-collapsible here: without JavaScript its entries simply wrap.
+  var toggle = document.querySelector(".main-nav .nav-toggle");
+  if (toggle) {
+    var nav = toggle.closest(".main-nav");
+    nav.setAttribute("data-collapsible", "");
+    toggle.addEventListener("click", function () {
+      toggle.setAttribute("aria-expanded", toggle.getAttribute("aria-expanded") === "true" ? "false" : "true");
+    });
+    // Escape closes the open menu and gives the focus back to its button.
+    nav.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape" || toggle.getAttribute("aria-expanded") !== "true") return;
+      toggle.setAttribute("aria-expanded", "false");
+      if (toggle.offsetParent !== null) toggle.focus();
+    });
+  }
+
   // Confirmation for destructive actions declared with data-confirm.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
