@@ -122,7 +122,7 @@ def test_non_numeric_ids_give_404(client_for, meeting, url, data):
     assert response.status_code == 404
 
 
-def test_progress_update_cannot_add_rows(client_for, project, users):
+def test_a_row_added_in_a_progress_update_must_be_complete(client_for, project, users):
     project.stage = Stage.IN_PROGRESS
     project.save()
     indicator = IndicatorFactory(project=project)
@@ -137,11 +137,13 @@ def test_progress_update_cannot_add_rows(client_for, project, users):
         "jalons-INITIAL_FORMS": "0",
     }
     response = client_for("lead").post(f"/projets/{project.pk}/modifier/", data)
-    # The forged row is ignored (a progress update has no extra rows); the rest is saved.
-    assert response.status_code == 302
+    # A lead may add an indicator past drafting (issue 10), a whole one: a row with only what was
+    # achieved lacks the indicator and its target, and the form saves nothing.
+    assert response.status_code == 200
+    assert "Ce champ est obligatoire." in response.content.decode()
     assert Indicator.objects.filter(project=project).count() == 1
     indicator.refresh_from_db()
-    assert indicator.achieved == 3
+    assert indicator.achieved is None
 
 
 def test_an_edit_does_not_revert_a_concurrent_stage_move(project, users):
