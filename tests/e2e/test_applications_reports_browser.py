@@ -92,3 +92,47 @@ def test_partner_filters_and_downloads_reports(page: Page, live_server, demo, lo
         response = page.request.get(f"{live_server.url}{href}")
         assert response.status == 200
         assert response.body().startswith(kind)
+
+
+def test_a_section_counts_warns_before_leaving_and_refuses_too_long_a_text(
+    page: Page, live_server, demo, login
+):
+    application = Application.objects.get(status=Application.Status.DRAFT)
+    section = application.call.sections.get(key="cofinancements")
+    login("coordination")
+    page.goto(f"{live_server.url}/candidatures/{application.pk}/")
+    article = page.locator("#rubrique-cofinancements")
+    field = article.get_by_label(section.title)
+    field.fill("x" * (section.max_length + 12))
+    over = f"12 caractères en trop (limite : {section.max_length:,})".replace(",", "\u202f")
+    expect(article.locator("[data-count]")).to_have_text(over)
+    expect(article.locator("[data-unsaved-state]")).to_have_text("Modifications non enregistrées.")
+
+    # Leaving asks first; staying keeps the text.
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name="Candidatures").first.click()
+    page.wait_for_timeout(300)
+    assert dialogs == ["beforeunload"]
+    assert page.url.endswith(f"/candidatures/{application.pk}/")
+
+    # The button is busy while the server answers, which refuses the text and keeps it.
+    def slow(route):
+        page.wait_for_timeout(600)
+        route.continue_()
+
+    page.route("**/rubriques/cofinancements/", slow)
+    button = article.get_by_role("button", name="Enregistrer la rubrique")
+    button.click()
+    expect(button).to_have_attribute("aria-busy", "true")
+    article = page.locator("#rubrique-cofinancements")
+    expect(article).to_contain_text("12 caractères en trop : la rubrique en admet")
+    expect(article.get_by_label(section.title)).to_have_value("x" * (section.max_length + 12))
+    expect(article.locator("[data-unsaved-state]")).to_have_text("Modifications non enregistrées.")
+
+    # Shortened, it is saved; nothing is left unsaved on the page.
+    page.unroute("**/rubriques/cofinancements/")
+    article.get_by_label(section.title).fill("La Région s'engage à hauteur de 200 000 €.")
+    article.get_by_role("button", name="Enregistrer la rubrique").click()
+    expect(page.locator("#rubrique-cofinancements")).to_contain_text("Rubrique enregistrée")
+    assert page.locator("form[data-dirty]").count() == 0

@@ -22,14 +22,99 @@
     }
   });
 
-  // Characters left in a text with a length limit (data-maxlength), updated as one types.
+  function frenchNumber(n) {
+    return n.toLocaleString("fr-FR");
+  }
+
+  // Characters left in a text with a length limit (data-maxlength), updated as one types; the
+  // counter is the first element the field is described by (its error may follow).
+  function count(field) {
+    var max = parseInt(field.getAttribute("data-maxlength"), 10);
+    var counter = document.getElementById((field.getAttribute("aria-describedby") || "").split(" ")[0]);
+    if (!counter || !counter.hasAttribute("data-count")) return;
+    var left = max - field.value.length;
+    counter.textContent = left < 0
+      ? frenchNumber(-left) + " caractères en trop (limite : " + frenchNumber(max) + ")"
+      : frenchNumber(left) + " caractères restants sur " + frenchNumber(max);
+    counter.classList.toggle("balance-ko", left < 0);
+  }
+
+  // A form marked data-unsaved says when what was typed is not saved yet, and leaving the page
+  // then asks first; a form the server sent back (an error, a conflict) starts as unsaved.
+  function markUnsaved(form) {
+    if (form.hasAttribute("data-dirty")) return;
+    form.setAttribute("data-dirty", "");
+    var state = form.querySelector("[data-unsaved-state]");
+    if (state) state.textContent = "Modifications non enregistrées.";
+  }
+
   document.addEventListener("input", function (event) {
     var field = event.target;
-    var max = field.getAttribute && field.getAttribute("data-maxlength");
-    if (!max) return;
-    var counter = document.getElementById(field.getAttribute("aria-describedby"));
-    var remaining = counter && counter.querySelector("[data-remaining]");
-    if (remaining) remaining.textContent = String(parseInt(max, 10) - field.value.length);
+    if (field.hasAttribute && field.hasAttribute("data-maxlength")) count(field);
+    var form = field.form;
+    if (form && form.hasAttribute("data-unsaved")) markUnsaved(form);
+  });
+
+  // A form being sent leaves the page on purpose (the submit listener below).
+  var sending = false;
+
+  window.addEventListener("beforeunload", function (event) {
+    if (!sending && document.querySelector("form[data-unsaved][data-dirty]")) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
+  // Work under way: the button that sent the form is busy (and not pressed twice) until the
+  // answer comes; htmx marks its own requests, a full page submit until the next page.
+  function setBusy(button, busy) {
+    if (!button) return;
+    if (busy) {
+      button.setAttribute("aria-busy", "true");
+      button.disabled = true;
+    } else {
+      button.removeAttribute("aria-busy");
+      button.disabled = false;
+    }
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    sending = true;
+    // After every other listener (a refused confirmation, htmx taking the request over).
+    setTimeout(function () {
+      if (event.defaultPrevented) sending = false;
+      // A search or a filter (GET) may answer with a download: the page stays, so does the button.
+      if (event.defaultPrevented || (form.getAttribute("method") || "get").toLowerCase() !== "post") return;
+      form.removeAttribute("data-dirty");
+      setBusy(event.submitter || form.querySelector("button[type=submit], button:not([type])"), true);
+    }, 0);
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt.tagName === "FORM") elt.removeAttribute("data-dirty");
+    var button = elt.tagName === "FORM" ? (event.detail.requestConfig && event.detail.requestConfig.triggeringEvent && event.detail.requestConfig.triggeringEvent.submitter) || elt.querySelector("button[type=submit], button:not([type])") : (elt.tagName === "BUTTON" ? elt : null);
+    if (button) {
+      elt._busyButton = button;
+      setBusy(button, true);
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt._busyButton) {
+      setBusy(elt._busyButton, false);
+      elt._busyButton = null;
+    }
+  });
+
+  // A page shown again from the back-forward cache: its buttons are no longer busy.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("button[aria-busy=true]").forEach(function (button) {
+      setBusy(button, false);
+    });
   });
 
   // htmx 2 swaps no error response (only 400 and 422, a form with its errors: see htmx-config in
