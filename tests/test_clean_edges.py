@@ -177,3 +177,28 @@ def test_names_stored_before_the_rule_become_one_line_with_a_history_row(territo
     assert last.name == "Comité hydrogène nord" and last.history_user is None
     assert last.history_change_reason.startswith("Caractères de contrôle retirés")
     assert clean_one.history.count() == 1  # untouched
+
+
+@pytest.mark.parametrize(
+    ("count", "written"), [(0, "0 projet"), (1, "1 projet"), (2, "2 projets"), (-3, "-3 projets")]
+)
+def test_counts_are_written_the_french_way(count, written):
+    from django.template import Context, Template
+
+    template = Template("{% load tdi %}{{ n }} projet{{ n|plural }}")
+    assert template.render(Context({"n": count})) == written
+
+
+@pytest.mark.parametrize(
+    ("name", "written"),
+    [
+        ("Aurélie Petit", "d'Aurélie Petit"),
+        ("Bernard Vasseur", "de Bernard Vasseur"),
+        ("Élise Perrin", "d'Élise Perrin"),
+        ("Hervé Dumont", "de Hervé Dumont"),
+    ],
+)
+def test_de_is_elided_before_a_vowel(name, written):
+    from projects.templatetags.tdi import de
+
+    assert de(name) == written

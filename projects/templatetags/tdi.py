@@ -113,3 +113,20 @@ def sees_details(access, project) -> bool:
     """Whether the reader may see a project's figures and files (projects.access: a lead reads
     other companies' projects as cards only)."""
     return access.sees_details(project)
+
+
+@register.filter
+def plural(count, suffix: str = "s") -> str:
+    """The French plural mark: from 2 on (« 0 projet », « 1 projet », « 2 projets »), where
+    Django's pluralize writes « 0 projets »."""
+    try:
+        return suffix if abs(int(count)) >= 2 else ""
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def de(name) -> str:
+    """« de » elided before a vowel: « Présence d'Aurélie », « Présence de Bernard »."""
+    name = str(name or "")
+    return f"d'{name}" if name[:1].lower() in "aeiouyàâäéèêëîïôöùûüœæ" and name else f"de {name}"
