@@ -169,3 +169,11 @@ def test_a_lead_past_their_stage_is_told_who_edits(client_for, users, territory)
     assert "le porteur ne modifie pas le projet : la coordination du territoire" in (
         response.content.decode().replace("&#x27;", "'")
     )
+
+
+def test_every_described_field_of_the_form_points_to_an_existing_description(client_for, funded):
+    page = client_for("coordinator").get(f"/projets/{funded.pk}/modifier/").content.decode()
+    ids = set(re.findall(r'\bid="([^"]+)"', page))
+    described = {i for ref in re.findall(r'aria-describedby="([^"]+)"', page) for i in ref.split()}
+    assert "id_is_public_helptext" in described
+    assert described <= ids

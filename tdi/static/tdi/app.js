@@ -184,6 +184,10 @@
     });
   }
 
+  // A page sent back with its errors: the focus goes to their summary, not to the top of <body>.
+  var summary = document.querySelector(".form-errors[tabindex='-1']");
+  if (summary) summary.focus();
+
   // Confirmation for destructive actions declared with data-confirm.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");
