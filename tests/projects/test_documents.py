@@ -141,7 +141,8 @@ def test_upload_forbidden_for_roles_without_document_rights(client_for, project,
     )
 
     assert response.status_code == 403
-    assert "déposer" in text_of(response)
+    # The reason: who edits the project, its documents included.
+    assert "Seuls les porteurs de ce projet et la coordination du territoire" in text_of(response)
     assert Document.objects.count() == 0
 
 
