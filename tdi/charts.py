@@ -1,7 +1,9 @@
 """Charts drawn on the server as accessible SVG, the same on the pages and in the PDFs.
 
-Each chart has a <title> and a <desc> that reads out its data, and the pages put the data
-table beside it. Labels are escaped here: the markup can be inserted as is.
+Each chart has a <title> that is its text alternative, the title followed by its data (its
+accessible name on the pages; the /Alt of its Figure in a tagged PDF, where WeasyPrint reads
+the <title> alone), and a <desc> that reads out its data; the pages put the data table beside
+it. Labels are escaped here: the markup can be inserted as is.
 """
 
 from __future__ import annotations
@@ -39,12 +41,12 @@ def bar_chart(
     description = "; ".join(
         f"{label} : {_format(value, unit=unit, money=money)}" for label, value in items
     )
+    description = description or "Aucune donnée."
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {height}" '
-        f'width="{WIDTH}" height="{height}" role="img" '
-        f'aria-labelledby="{chart_id}-titre {chart_id}-desc">',
-        f'<title id="{chart_id}-titre">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">{escape(description or "Aucune donnée.")}</desc>',
+        f'width="{WIDTH}" height="{height}" role="img" aria-labelledby="{chart_id}-titre">',
+        f'<title id="{chart_id}-titre">{escape(f"{title} : {description}")}</title>',
+        f'<desc id="{chart_id}-desc">{escape(description)}</desc>',
     ]
     for index, (label, value) in enumerate(items):
         y = index * ROW + 5

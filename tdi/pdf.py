@@ -53,6 +53,16 @@ MAX_DATA_IMAGE_SIZE = 1024 * 1024
 DATA_IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/svg+xml"}
 # Links that stay clickable in a PDF; any other (file:, javascript:, relative) is dropped.
 LINK_SCHEMES = ("http:", "https:", "mailto:")
+# Every PDF is tagged (RGAA asks it of downloadable documents): a structure tree in reading
+# order (headings, lists, tables with their header cells, figures with the <title> of their
+# SVG as /Alt), /MarkInfo /Marked, the language of <html lang>, the <title> in the metadata and
+# shown by the viewer (/DisplayDocTitle); borders and backgrounds are artifacts.
+TAGGED = {"pdf_tags": True}
+# Archived documents are PDF/A-3a: level A is PDF/A-3u (fonts embedded, every glyph mapped to
+# Unicode) plus the tags above, and says so in the XMP (pdfaid:conformance="A"). WeasyPrint's
+# "pdf/a-3a" variant turns the tags on itself; with "pdf/a-3b" they would be written all the
+# same, but the file would only claim level B, which checks none of them.
+ARCHIVAL = {**TAGGED, "pdf_variant": "pdf/a-3a"}
 
 
 class RefusedResource(ValueError):
@@ -178,7 +188,7 @@ def time_budget(seconds: float | None):
 def render_pdf(
     template_name: str, context: dict, *, archival: bool = False, budget: bool = True
 ) -> bytes:
-    """Render a Django template to PDF bytes; `archival` makes a PDF/A-3b document.
+    """Render a Django template to tagged PDF bytes; `archival` makes a PDF/A-3a document.
 
     The output depends only on the HTML and the static files: no date, no random identifier
     is written (a date belongs in the template, e.g. `<meta name="dcterms.created">`), so the
@@ -197,7 +207,7 @@ def html_to_pdf(html: str, *, archival: bool = False, budget: bool = True) -> by
     limits = settings.PDF_BUDGET if budget else {}
     if len(html) > limits.get("html_chars", len(html)):
         raise PdfBudgetExceeded(TOO_LONG.format(what=f"{len(html) // 1000}000 caractères"))
-    options = {"pdf_variant": "pdf/a-3b"} if archival else {}
+    options = ARCHIVAL if archival else TAGGED
     with time_budget(limits.get("seconds")):
         document = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).render(
             **options

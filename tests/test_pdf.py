@@ -425,6 +425,6 @@ def test_archival_pdf_is_pdfa_and_reproducible(funded_project):
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
     assert b"pdfaid" in xmp
     assert b'pdfaid:part="3"' in xmp
-    assert b'pdfaid:conformance="B"' in xmp
+    assert b'pdfaid:conformance="A"' in xmp
     assert "/OutputIntents" in reader.trailer["/Root"]
     assert first == second

@@ -57,14 +57,17 @@ def file_size(size) -> str:
 
 
 @register.filter
-def french_date(value) -> str:
-    """date(2026, 11, 29) → '29 novembre 2026'."""
+def french_date(value, day_only: bool = False) -> str:
+    """date(2026, 11, 29) → '29 novembre 2026'; a moment with its time, '1er décembre 2026 à
+    9h30', or without it (`day_only`, `{{ moment|french_date:"day" }}`): '1er décembre 2026'."""
     if not value:
         return "—"
     if isinstance(value, datetime):
         if timezone.is_aware(value):
             value = timezone.localtime(value)
-        return _first_of_month(value, formats.date_format(value, "j F Y à H\\hi"))
+        if not day_only:
+            return _first_of_month(value, formats.date_format(value, "j F Y à H\\hi"))
+        value = value.date()
     if isinstance(value, date):
         return _first_of_month(value, formats.date_format(value, "j F Y"))
     return str(value)
