@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -20,6 +22,10 @@ def meeting_context(meeting: Meeting, *, final: bool = False, content_sha256: st
         )
     )
     members = list(committee.members.filter(is_active=True).select_related("user", "organisation"))
+    # Each item's planned start: the meeting's, then one after the other by their durations.
+    moment = meeting.starts_at
+    for item in items:
+        item.planned_at, moment = moment, moment + timedelta(minutes=item.duration)
     return {
         "meeting": meeting,
         "committee": committee,

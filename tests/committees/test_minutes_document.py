@@ -147,3 +147,21 @@ def test_validated_minutes_keep_the_members_as_they_were(
     assert str(meeting.quorum()) == quorum_before
     archived = pdf_text(meeting.minutes_pdf.read())
     assert "Agnès Externe Invité·e permanent·e" in archived
+
+
+def test_the_agenda_gives_each_item_its_planned_start(users, cotech):
+    """Items follow one another from the meeting's start, by their durations (issue 10)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from committees.documents import render_agenda_pdf
+    from committees.models import Meeting
+
+    meeting = Meeting.objects.create(
+        committee=cotech, starts_at=datetime(2027, 3, 4, 9, 30, tzinfo=ZoneInfo("Europe/Paris"))
+    )
+    for title, minutes in [("Accueil", 10), ("Point AMI", 45), ("Questions diverses", 15)]:
+        meeting.add_item(kind="information", title=title, duration=minutes, by=users["coordinator"])
+    text = pdf_text(render_agenda_pdf(meeting))
+    assert "9h30" in text and "9h40" in text and "10h25" in text
+    assert text.index("9h40") < text.index("Point AMI") < text.index("10h25")
