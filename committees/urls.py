@@ -26,6 +26,7 @@ urlpatterns = [
     path("seances/<int:pk>/envois/", views.meeting_resend, name="resend"),
     path("seances/<int:pk>/points/<int:item_pk>/decision/", views.item_decision, name="decision"),
     path("seances/<int:pk>/ordre-du-jour.pdf", views.meeting_agenda_pdf, name="agenda_pdf"),
+    path("seances/<int:pk>/dossier.pdf", views.meeting_board_pack_pdf, name="board_pack_pdf"),
     path("seances/<int:pk>/compte-rendu.pdf", views.meeting_minutes_pdf, name="minutes_pdf"),
     path("seances/<int:pk>/invitation.ics", views.meeting_invitation_ics, name="invitation"),
 ]

@@ -1,3 +1,5 @@
+import io
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,9 +15,10 @@ from accounts.once import sent_once
 from projects.access import Right
 from projects.versions import EditVersion, Part, last_ids, stale
 from projects.views import htmx_vary, posted_id, redirect_after_post
-from tdi.downloads import disposition
-from tdi.pdf import archived_pdf_response, pdf_response
+from tdi.downloads import attachment, disposition
+from tdi.pdf import PdfBudgetExceeded, archived_pdf_response, pdf_response
 
+from .board_pack import gather_pack, render_board_pack, start_job
 from .documents import invitation_ics, render_agenda_pdf, render_minutes_pdf
 from .forms import (
     ActionForm,
@@ -659,6 +662,24 @@ def meeting_agenda_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_meeting(request, pk)
     name = f"ordre-du-jour-{meeting.committee.short_name.lower()}-{meeting.number or 'projet'}.pdf"
     return pdf_response(render_agenda_pdf(meeting), name)
+
+
+@require_GET
+def meeting_board_pack_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The board pack, for whoever reads the meeting, with the projects whose details they see:
+    at once for a small meeting, else (or when it runs over the PDF budget) in the background,
+    on the page of its job. It carries pages that users uploaded: it is sent as their
+    documents are, to be saved (tdi.downloads.attachment)."""
+    meeting = get_meeting(request, pk)
+    pack = gather_pack(meeting, request.access)
+    if pack.is_small:
+        try:
+            content = render_board_pack(pack)
+        except PdfBudgetExceeded:
+            pass  # longer than a request may spend: the worker has the time
+        else:
+            return attachment(io.BytesIO(content), pack.file_name, "application/pdf")
+    return redirect(start_job(meeting, request.user))
 
 
 @require_GET

@@ -531,8 +531,14 @@ def portfolio_pdf(request: HttpRequest) -> HttpResponse:
 
 
 def own_job(request: HttpRequest, pk: int) -> ReportJob:
-    """The user's own job; another user's answers 404, exactly as a missing one."""
-    return get_object_or_404(ReportJob, pk=pk, created_by=request.user)
+    """The user's own job; another user's answers 404, exactly as a missing one. A meeting's
+    board pack also follows its meeting: once the user no longer reads it, neither its job."""
+    job = get_object_or_404(ReportJob, pk=pk, created_by=request.user)
+    if job.kind == ReportJob.Kind.BOARD_PACK:
+        meetings = Meeting.objects.visible_to(request.access)
+        if not meetings.filter(pk=job.parameters.get("meeting")).exists():
+            raise Http404("Aucune génération de document ne correspond.")
+    return job
 
 
 @require_GET

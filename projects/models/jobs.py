@@ -18,6 +18,7 @@ __all__ = ["ReportJob", "ReportJobStatus", "ReportKind"]
 
 class ReportKind(models.TextChoices):
     PORTFOLIO = "portfolio", "Rapport de portefeuille (PDF)"
+    BOARD_PACK = "board_pack", "Dossier de séance (PDF)"
 
 
 class ReportJobStatus(models.TextChoices):
