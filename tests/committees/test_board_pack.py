@@ -341,6 +341,7 @@ def test_a_large_meeting_is_built_in_the_background(client_for, users, board, mo
 
     page = client.get(response["Location"]).content.decode()
     assert "Dossier de séance (PDF)" in page and "Le document est prêt" in page
+    assert "Télécharger le dossier de séance" in page and "Filtres" not in page
     download = client.get(f"/rapports/generations/{job.pk}/fichier.pdf")
     assert download.status_code == 200
     assert "dossier-de-seance-cotech-projet.pdf" in download["Content-Disposition"]
