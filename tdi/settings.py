@@ -130,6 +130,7 @@ AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.views.axes_username"
 # Behind N reverse proxies, the client address is read from X-Forwarded-For (django-ipware);
 # without proxies only REMOTE_ADDR is trusted, so that a forged header cannot dodge the lockout.
 AXES_IPWARE_PROXY_COUNT = int(os.environ.get("AXES_PROXY_COUNT", "0")) or None

@@ -135,3 +135,15 @@ def test_the_password_change_page_needs_a_login(client):
     response = client.get("/compte/mot-de-passe/")
     assert response.status_code == 302
     assert response["Location"].startswith("/connexion/")
+
+
+@pytest.mark.django_db
+def test_an_absurdly_long_username_is_a_failed_login_not_a_server_error(client, users):
+    """django-axes records each failed attempt with its username (a 255-character column): a
+    5 000-character one made a DataError on PostgreSQL (issue 12)."""
+    from axes.models import AccessAttempt
+
+    response = client.post("/connexion/", {"username": "é" * 5000, "password": "x"})
+    assert response.status_code == 200
+    assert "Saisissez un nom d" in response.content.decode().replace("&#x27;", "'")
+    assert AccessAttempt.objects.get().username == "é" * 150
