@@ -24,7 +24,6 @@ TOO_MANY = (
 )
 
 
-@method_decorator(login_not_required, name="dispatch")
 def axes_username(request, credentials=None) -> str:
     """The username django-axes records for a login attempt, cut to what a username may be
     (150): a 5 000-character one is a failed attempt, not a database error on its column."""
@@ -32,6 +31,7 @@ def axes_username(request, credentials=None) -> str:
     return str(source.get("username") or "")[:150]
 
 
+@method_decorator(login_not_required, name="dispatch")
 class PasswordResetView(auth_views.PasswordResetView):
     """The reset link goes out at most RESET_PER_ADDRESS times an hour to one address, and a
     client asks at most RESET_PER_IP times an hour; beyond, one message for both (nothing says
