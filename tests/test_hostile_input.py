@@ -1,16 +1,35 @@
 """Hostile input never makes a 500: every URL of the site, every query parameter its view reads
 and every field of every form it shows receive NUL, CR/LF, quotes, oversize text and absurd
-numbers, as the coordinator, and must answer something other than a server error.
+numbers, and must answer something other than a server error, refusals (403, 404, a redirect
+to the login page) included.
+
+The sweep runs once per person of the permission matrix: the coordinator, a project lead, a
+member and a partner (both on the committee), a national reader, the administrator, the
+coordinator of another territory and an anonymous visitor. Requests go as a page (redirects, a
+form shown again with its errors) and as htmx (fragments, HX-Redirect); a file once, the header
+changes nothing. The coordinator gets every value in the query parameters, in both channels,
+and in each field of a form one at a time as a page (the others valid, so that a hostile one
+goes as far as the save); as htmx, the forms get NUL, CR/LF and 5000 é in every field at once.
+The others, mostly refused, get these three values only: in the query parameters as a page (as
+htmx, the probe only; a file, costly to render, for one subject of its route), in every field at
+once of the forms their own pages show, in both channels, and in a blind POST to every URL as a
+page, which makes hostile at once what the view reads before it refuses: a form they cannot see
+ends in that refusal.
+
+A 500 found and not fixed yet is listed in KNOWN with its reason: that person's sweep is then
+an xfail, and fails on any other 500 or when the known one no longer happens.
 
 Nothing is listed by hand but the fixture world: the URLs come from the resolver (a new URL
 whose path the world cannot fill fails here), the query parameters from what each view reads
-(a probe request records the keys looked up in `request.GET`), the form fields from the HTML.
-Each request runs in a savepoint rolled back afterwards, so that a valid hostile POST (an
-archive, a cancellation) does not change the pages the next requests see, and so that a
-database error does not poison the rest of the sweep.
+(a probe request records the keys looked up in `request.GET` or `request.POST`), the form
+fields from the HTML. Each request runs in a savepoint rolled back afterwards, so that a valid
+hostile POST (an archive, a cancellation) does not change the pages the next requests see, and
+so that a database error does not poison the rest of the sweep.
 """
 
+import os
 import re
+import traceback
 from collections.abc import Iterator
 from datetime import date
 from html.parser import HTMLParser
@@ -19,7 +38,7 @@ from urllib.parse import quote
 import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import QueryDict
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -30,6 +49,7 @@ from django.utils.http import urlsafe_base64_encode
 from committees.models import AgendaItem, Decision, Invitation, Meeting
 from projects.models import Application, Document, ReportJob, Reserve, Stage
 
+from . import test_permission_matrix as matrix
 from .committees import conftest as committee_fixtures
 from .test_audit import World
 from .test_permission_matrix import FILES, PDF_BYTES
@@ -40,6 +60,10 @@ pytestmark = pytest.mark.django_db
 cotech = committee_fixtures.cotech
 meeting = committee_fixtures.meeting
 eligible_projects = committee_fixtures.eligible_projects
+# The permission matrix's people (a national reader, the administrator as national admin) and
+# their clients (anonymous: not logged in).
+people = matrix.people
+client_of = matrix.client_of
 
 VALUES = {
     "NUL": "\x00",
@@ -49,13 +73,22 @@ VALUES = {
     "-1": "-1",
     "20 digits": "99999999999999999999",
 }
-TEXT_VALUES = {k: VALUES[k] for k in ("NUL", "CR/LF", "quotes", "5000 é")}
+TEXT_LABELS = ("NUL", "CR/LF", "quotes", "5000 é")
+# The values of the other people, and of the coordinator's forms as htmx.
+REDUCED = {k: VALUES[k] for k in ("NUL", "CR/LF", "5000 é")}
 TEXT = {"text", "search", "email", "url", "tel", "password"}
 IGNORED = ("-MIN_NUM_FORMS", "-MAX_NUM_FORMS")
 SKIPPED = ("admin/",)  # Django's own admin; no static or media route is served by Django here
-NOT_POSTED = {"/deconnexion/"}  # would end the coordinator's session for the rest of the sweep
+NOT_POSTED = {"/deconnexion/"}  # would end the person's session for the rest of the sweep
 PROBE = "_sonde"  # a parameter no view reads: it binds the `request.GET or None` forms
 HTMX = {"HTTP_HX_REQUEST": "true"}
+ROLES = ["coordinator", "lead", "member", "partner", "national", "admin", "stranger", "anonymous"]
+# The 500s found and not fixed yet: (person, method, path with its numbers blanked, field or "*",
+# value label) → (the databases where it happens, why), for instance ("anonymous", "POST",
+# "/connexion/", "*", "5000 é") → ({"postgresql"}, "…"). Such a sweep is marked xfail; it fails
+# on any other 500, and on a known one that no longer happens (fixed: remove it from here), as
+# pytest's strict xfail would.
+KNOWN: dict[tuple[str, str, str, str, str], tuple[set[str], str]] = {}
 
 
 # --- the world the URLs are filled from -----------------------------------------------------
@@ -255,8 +288,12 @@ class Forms(HTMLParser):
 
 
 class Sweep:
-    def __init__(self, client: Client):
-        self.client, self.failures, self.count = client, [], 0
+    """The requests of one person, and the server errors they made."""
+
+    def __init__(self, client: Client, who: str, keys_read: set):
+        self.client, self.who, self.keys_read = client, who, keys_read
+        self.failures: list[tuple[tuple, str]] = []  # (key in KNOWN, what to read)
+        self.count = 0
 
     def request(self, method: str, url: str, data, where: str, value: str, **headers):
         """One request in a rolled back savepoint; a 500 (raised or answered) is recorded."""
@@ -266,14 +303,37 @@ class Sweep:
                 response = getattr(self.client, method)(url, data, **headers)
                 transaction.set_rollback(True)
         except Exception as error:  # noqa: BLE001 - what a server error is made of
-            outcome = f"{type(error).__name__}: {str(error)[:160]!r}"
+            outcome = f"{type(error).__name__}: {str(error)[:160]!r} at {origin(error)}"
         else:
             if response.status_code < 500:
                 return response
             outcome = str(response.status_code)
         channel = " (htmx)" if headers else ""
-        self.failures.append(f"{method.upper()}{channel} {url} {where}={value} → {outcome}")
+        key = (self.who, method.upper(), generic(url.split("?")[0]), generic(where), value)
+        line = f"{self.who}: {method.upper()}{channel} {url} {where}={value} → {outcome}"
+        self.failures.append((key, line))
         return None
+
+    def probe(self, method: str, url: str, **headers):
+        """A request with the probe parameter only: its answer, and the keys the view read."""
+        self.keys_read.clear()
+        response = self.request(method, url, {PROBE: "1"}, PROBE, "1", **headers)
+        return response, sorted(k for k in self.keys_read if isinstance(k, str) and k != PROBE)
+
+
+def origin(error: BaseException) -> str:
+    """Where the error comes from, file:line: its last frame outside Django and the database
+    driver (the project's code, or a third-party application's)."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename != __file__]
+    outside = [f for f in frames if not re.search(r"-packages/(django|psycopg)/", f.filename)]
+    frame = (outside or frames)[-1]
+    return f"{os.path.relpath(frame.filename)}:{frame.lineno}"
+
+
+def channels(url: str) -> list[dict]:
+    """A page answers as a page and as an htmx fragment; a file does not depend on the header,
+    so one request each keeps the sweep fast."""
+    return [{}] if FILES.search(url) else [{}, HTMX]
 
 
 def generic(name: str) -> str:
@@ -281,9 +341,14 @@ def generic(name: str) -> str:
     return re.sub(r"\d+", "N", name)
 
 
-def rotated(names: list[str], shift: int) -> dict:
-    """Every name at once, each with another hostile value: two requests for a costly file."""
-    values = list(VALUES.values())
+def text(values: dict) -> dict:
+    """The strings among the values, the ones that make sense in free text."""
+    return {label: value for label, value in values.items() if label in TEXT_LABELS}
+
+
+def rotated(names: list[str], values: dict, shift: int) -> dict:
+    """Every name at once, each with another hostile value: few requests for a costly file."""
+    values = list(values.values())
     return {name: values[(i + shift) % len(values)] for i, name in enumerate(names)}
 
 
@@ -297,26 +362,25 @@ def targets(form: dict) -> list[str]:
     return list(kept.values())
 
 
-def values_for(form: dict, name: str) -> dict:
+def values_for(form: dict, name: str, values: dict) -> dict:
     """Free text gets the strings; other fields, which parse their value, the numbers too."""
-    return TEXT_VALUES if name in form["text"] else VALUES
+    return text(values) if name in form["text"] else values
 
 
-def test_hostile_input_never_makes_a_server_error(subjects, users, keys_read):
-    client = Client()
-    client.force_login(users["coordinator"])
-    assert client.get("/").status_code == 200
-    sweep = Sweep(client)
+def sweep_pages(
+    sweep: Sweep, subjects: dict, values: dict, *, htmx_values: dict, every_file: bool
+) -> dict:
+    """GET every URL in every channel (a file for one subject of its route unless `every_file`),
+    with each parameter its view reads (as htmx, with `htmx_values`) and each free path segment
+    made hostile; returns the POST forms the pages showed, one copy of each kind."""
     forms: dict[tuple, dict] = {}
     swept: set[tuple] = set()
-
     for route, params, url in urls(subjects):
-        is_file = bool(FILES.search(url))
-        for headers in [{}] if is_file else [{}, HTMX]:
+        if FILES.search(url) and not every_file and (route, False) in swept:
+            continue
+        for headers in channels(url):
             # The probe: which keys the view reads, and which forms the page offers.
-            keys_read.clear()
-            response = sweep.request("get", url, {PROBE: "1"}, PROBE, "1", **headers)
-            names = sorted(k for k in keys_read if isinstance(k, str) and k != PROBE)
+            response, names = sweep.probe("get", url, **headers)
             if response is not None and "html" in response.get("Content-Type", ""):
                 parser = Forms(url)
                 parser.feed(response.content.decode())
@@ -329,43 +393,92 @@ def test_hostile_input_never_makes_a_server_error(subjects, users, keys_read):
             swept.add((route, bool(headers)))
             if not headers:
                 for name in re.findall(r"<(?:str|slug|path):(\w+)>", route):
-                    for label, value in VALUES.items():
+                    for label, value in values.items():
                         sweep.request("get", fill(route, {**params, name: value}), {}, name, label)
-            if is_file:
-                for shift in (0, 3):
-                    sweep.request("get", url, rotated(names, shift), "*", f"rotation {shift}")
+            if FILES.search(url):
+                # Every key read at once (the probe did without): 2 rotations of 6 values, 1 of 3.
+                for shift in range(0, len(values), 3) if names else ():
+                    data = rotated(names, values, shift)
+                    sweep.request("get", url, data, "*", f"rotation {shift}")
                 continue
             for name in names:
-                for label, value in VALUES.items():
+                for label, value in (htmx_values if headers else values).items():
                     sweep.request("get", url, {name: value}, name, label, **headers)
+    return forms
 
+
+def sweep_blind_posts(sweep: Sweep, subjects: dict, values: dict) -> None:
+    """POST to every URL as a page, whatever the person's pages show: a probe, then the keys its
+    view read made hostile at once. Where the person may not post, this is the code of the
+    refusal, which a form they cannot see would reach (as htmx, the refusal is the GET's)."""
+    for _route, _params, url in urls(subjects):
+        if url in NOT_POSTED:
+            continue
+        _response, names = sweep.probe("post", url)
+        if names:
+            for label, value in text(values).items():
+                sweep.request("post", url, dict.fromkeys(names, value), "*", label)
+
+
+def sweep_forms(sweep: Sweep, forms: dict, values: dict, *, one_by_one: bool, **headers) -> None:
+    """POST every form, once per named button: one field at a time made hostile, the others
+    valid, so that a hostile field goes as far as the save; or every field at once."""
     # The fullest copy of a form first (an edit form rather than the empty creation form with
-    # the same fields): its other fields valid, a hostile one goes as far as the save. A copy
-    # of visible fields already swept one by one is then sent with all of them hostile at once.
+    # the same fields). A copy of visible fields already swept one by one is then sent with
+    # all of them hostile at once.
     swept_fields: set[tuple] = set()
     for form in sorted(forms.values(), key=lambda f: -sum(map(any, f["fields"].values()))):
         if form["action"] in NOT_POSTED:
             continue
-        base = {name: values for name, values in form["fields"].items() if values}
+        base = {name: given for name, given in form["fields"].items() if given}
         fields = tuple(
             sorted(generic(name) for name in form["fields"] if name not in form["hidden"])
         )
-        if len(fields) > 3 and fields in swept_fields:
-            for label, value in TEXT_VALUES.items():
-                data = dict(base, **dict.fromkeys(targets(form), value))
-                sweep.request("post", form["action"], data, "*", label)
-            continue
+        each = one_by_one and not (len(fields) > 3 and fields in swept_fields)
         swept_fields.add(fields)
         for button in form["buttons"] or [None]:
             sent = dict(base, **({button[0]: [button[1]]} if button else {}))
             where = f"[{button[0]}={button[1]}] " if button else ""
+            if not each:
+                for label, value in text(values).items():
+                    data = dict(sent, **dict.fromkeys(targets(form), value))
+                    sweep.request("post", form["action"], data, where + "*", label, **headers)
+                continue
             for name in targets(form) + ([button[0]] if button else []):
-                for label, value in values_for(form, name).items():
-                    sweep.request(
-                        "post", form["action"], dict(sent, **{name: value}), where + name, label
-                    )
+                for label, value in values_for(form, name, values).items():
+                    data = dict(sent, **{name: value})
+                    sweep.request("post", form["action"], data, where + name, label, **headers)
 
-    failures = sweep.failures
+
+@pytest.mark.parametrize("who", ROLES)
+def test_hostile_input_never_makes_a_server_error(who, subjects, client_of, keys_read):
+    client = client_of(who)
+    assert client.get("/").status_code == (302 if who == "anonymous" else 200)
+    sweep = Sweep(client, who, keys_read)
+    if who == "coordinator":
+        # Every value, every field one by one as a page (the redirects, the page re-rendered
+        # with its errors), every field at once as htmx (the fragments, HX-Redirect).
+        forms = sweep_pages(sweep, subjects, VALUES, htmx_values=VALUES, every_file=True)
+        sweep_forms(sweep, forms, VALUES, one_by_one=True)
+        sweep_forms(sweep, forms, REDUCED, one_by_one=False, **HTMX)
+    else:
+        forms = sweep_pages(sweep, subjects, REDUCED, htmx_values={}, every_file=False)
+        sweep_blind_posts(sweep, subjects, REDUCED)
+        for headers in ({}, HTMX):
+            sweep_forms(sweep, forms, REDUCED, one_by_one=False, **headers)
+
+    known = {
+        key: reason
+        for key, (vendors, reason) in KNOWN.items()
+        if key[0] == who and connection.vendor in vendors
+    }
+    failures = [line for key, line in sweep.failures if key not in known]
     assert not failures, f"{len(failures)} erreurs 500 sur {sweep.count} requêtes :\n" + "\n".join(
         failures
     )
+    fixed = known.keys() - {key for key, _line in sweep.failures}
+    assert not fixed, (
+        f"Erreurs 500 connues qui ne se produisent plus (à retirer de KNOWN) : {fixed}"
+    )
+    if known:
+        pytest.xfail(" ; ".join(sorted(set(known.values()))))
