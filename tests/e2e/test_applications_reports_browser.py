@@ -9,7 +9,9 @@ from projects.models import Application
 
 from .test_projects_browser import serious_violations
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: what the migrations seed (the AMI Rebond industriel the demo files to)
+# comes back after each flush, whatever test ran before.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_coordinator_completes_and_submits_the_draft_dossier(page: Page, live_server, demo, login):

@@ -15,7 +15,9 @@ from projects.templatetags.tdi import french_date
 from ..utils import pdf_text
 from .test_projects_browser import serious_violations
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: what the migrations seed (the AMI Rebond industriel the demo files to)
+# comes back after each flush, whatever test ran before.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_coordinator_runs_a_cotech_from_agenda_to_validated_minutes(

@@ -4,7 +4,9 @@ from playwright.sync_api import Page, expect
 from projects.access import Role
 from projects.models import Membership, Project
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: what the migrations seed (the AMI Rebond industriel the demo files to)
+# comes back after each flush, whatever test ran before.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 PROJECT = "Parcours de formation d'opérateurs composites"
 

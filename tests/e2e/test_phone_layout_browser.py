@@ -9,7 +9,9 @@ from projects.models import Application, Project
 
 from .test_projects_browser import serious_violations
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: what the migrations seed (the AMI Rebond industriel the demo files to)
+# comes back after each flush, whatever test ran before.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 PHONE = {"width": 390, "height": 844}
 

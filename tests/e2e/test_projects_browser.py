@@ -6,7 +6,9 @@ from playwright.sync_api import Page, expect
 
 from projects.models import FundingLine, Project
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback: what the migrations seed (the AMI Rebond industriel the demo files to)
+# comes back after each flush, whatever test ran before.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def serious_violations(page: Page) -> list[str]:
