@@ -32,8 +32,6 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.db.models import Prefetch
 from django.tasks import task
 from django.utils import timezone
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
@@ -50,12 +48,11 @@ from projects.access import Access, Right
 from projects.history import Entry
 from projects.models import (
     Document,
-    FundingLine,
     Project,
     ReportJob,
-    Reserve,
     Stage,
 )
+from projects.views import with_rows_of
 from tdi.pdf import TOO_LONG, PdfBudgetExceeded, render_pdf
 from tdi.portfolio import STALE_AFTER
 
@@ -230,25 +227,7 @@ def gather_pack(meeting: Meeting, access: Access) -> BoardPack:
         seen.add(item.project_id)
         examined.append(Examined(item=item))
     shown = [e.item.project_id for e in examined if access.sees_details(e.item.project)]
-    projects = {
-        p.pk: p
-        for p in Project.objects.filter(pk__in=shown)
-        .select_related("territory", "lead_organisation", "epci")
-        .prefetch_related(
-            "lead_users",
-            "partners",
-            Prefetch("funding_lines", FundingLine.objects.select_related("funder")),
-            "indicators",
-            "milestones",
-            Prefetch("documents", Document.objects.select_related("uploaded_by")),
-            Prefetch(
-                "reserves",
-                Reserve.objects.select_related(
-                    "owner", "lifted_by", "proof_document", "proposed_by", "proposed_document"
-                ),
-            ),
-        )
-    }
+    projects = {p.pk: p for p in with_rows_of(Project.objects.filter(pk__in=shown))}
     moves = stage_moves(list(projects))
     for entry in examined:
         entry.project = projects.get(entry.item.project_id)
@@ -611,14 +590,8 @@ def build_board_pack(job_id: int) -> None:
         pdf = render_board_pack(
             pack, budget=False, progress=lambda percent: jobs.update(progress=percent)
         )
-        job.file.save(f"dossier-de-seance-{job.pk}.pdf", ContentFile(pdf), save=False)
-        job.status = ReportJob.Status.DONE
-        job.progress = 100
-        job.finished_at = timezone.now()
-        job.save(update_fields=["file", "status", "progress", "finished_at"])
+        job.store(pdf, f"dossier-de-seance-{job.pk}.pdf")
     except Exception:
         logger.exception("Échec de la préparation du dossier de séance n° %s", job_id)
-        jobs.update(
-            status=ReportJob.Status.FAILED, error=FAILURE_MESSAGE, finished_at=timezone.now()
-        )
+        job.fail(FAILURE_MESSAGE)
         raise

@@ -326,27 +326,28 @@ def detail_context(request: HttpRequest, project: Project) -> dict:
     }
 
 
-def with_rows(project: Project) -> Project:
-    """The project again, with its people, funding plan, indicators, milestones and documents."""
-    return (
-        Project.objects.filter(pk=project.pk)
-        .select_related("territory", "lead_organisation", "epci")
-        .prefetch_related(
-            "lead_users",
-            "partners",
-            Prefetch("funding_lines", FundingLine.objects.select_related("funder")),
-            "indicators",
-            "milestones",
-            Prefetch("documents", Document.objects.select_related("uploaded_by")),
-            Prefetch(
-                "reserves",
-                Reserve.objects.select_related(
-                    "owner", "lifted_by", "proof_document", "proposed_by", "proposed_document"
-                ),
+def with_rows_of(projects):
+    """The projects with their people, funding plan, indicators, milestones, documents and
+    reserves (the sheet's rows), in a fixed number of queries."""
+    return projects.select_related("territory", "lead_organisation", "epci").prefetch_related(
+        "lead_users",
+        "partners",
+        Prefetch("funding_lines", FundingLine.objects.select_related("funder")),
+        "indicators",
+        "milestones",
+        Prefetch("documents", Document.objects.select_related("uploaded_by")),
+        Prefetch(
+            "reserves",
+            Reserve.objects.select_related(
+                "owner", "lifted_by", "proof_document", "proposed_by", "proposed_document"
             ),
-        )
-        .get()
+        ),
     )
+
+
+def with_rows(project: Project) -> Project:
+    """The project again, with its rows (with_rows_of)."""
+    return with_rows_of(Project.objects.filter(pk=project.pk)).get()
 
 
 @require_GET

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.core.files.base import ContentFile
 from django.http import (
     FileResponse,
     Http404,
@@ -456,16 +455,10 @@ def build_portfolio(job_id: int) -> None:
             all_territories=all_territories,
             progress=lambda percent: jobs.update(progress=percent),
         )
-        job.file.save(f"portefeuille-{job.pk}.pdf", ContentFile(pdf), save=False)
-        job.status = ReportJob.Status.DONE
-        job.progress = 100
-        job.finished_at = timezone.now()
-        job.save(update_fields=["file", "status", "progress", "finished_at"])
+        job.store(pdf, f"portefeuille-{job.pk}.pdf")
     except Exception:
         logger.exception("Échec de la génération du rapport n° %s", job_id)
-        jobs.update(
-            status=ReportJob.Status.FAILED, error=FAILURE_MESSAGE, finished_at=timezone.now()
-        )
+        job.fail(FAILURE_MESSAGE)
         raise
 
 

@@ -9,9 +9,11 @@ with `QuerySet.update()`, and a history row for each step would only fill the da
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 __all__ = ["ReportJob", "ReportJobStatus", "ReportKind"]
 
@@ -67,6 +69,17 @@ class ReportJob(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("report_job", args=[self.pk])
+
+    def store(self, content: bytes, name: str) -> None:
+        """The document is ready: its file is stored and the job done."""
+        self.file.save(name, ContentFile(content), save=False)
+        self.status, self.progress, self.finished_at = ReportJobStatus.DONE, 100, timezone.now()
+        self.save(update_fields=["file", "status", "progress", "finished_at"])
+
+    def fail(self, message: str) -> None:
+        """The task failed: the job says so, in French, without the technical detail."""
+        self.status, self.error, self.finished_at = ReportJobStatus.FAILED, message, timezone.now()
+        self.save(update_fields=["status", "error", "finished_at"])
 
     @property
     def is_finished(self) -> bool:
