@@ -4,7 +4,9 @@ the meeting, as one PDF.
 A table of contents, the agenda, then for each examined project its sheet and its PDF
 documents, and at the end the list of the documents that could not be joined (not PDF, or a PDF
 that pypdf cannot read), with their SHA-256. Bookmarks follow the same parts, and every page is
-stamped « page N / M » of the whole pack.
+stamped « page N / M » of the whole pack. The pack is tagged: the structure trees of its own
+parts (contents, agenda, sheets, list) are kept, each a /Part of the document (tdi.pdf_merge);
+the joined documents' pages are copied untagged.
 
 What a reader gets is what DESIGN §8 lets them read: the pack is open to whoever reads the
 meeting (as its agenda PDF), and a project's sheet and documents are joined only where the
@@ -22,7 +24,6 @@ runs over the budget) by the `build_board_pack` task, as the portfolio report is
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import time
@@ -34,17 +35,10 @@ from itertools import pairwise
 from django.conf import settings
 from django.tasks import task
 from django.utils import timezone
-from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 from pypdf.constants import PageLabelStyle
-from pypdf.generic import (
-    ArrayObject,
-    DecodedStreamObject,
-    DictionaryObject,
-    NameObject,
-    TextStringObject,
-)
 
 from projects.access import Access, Right
+from projects.annexes import Attachment, read_attachment
 from projects.history import Entry
 from projects.models import (
     Document,
@@ -54,6 +48,7 @@ from projects.models import (
 )
 from projects.views import with_rows_of
 from tdi.pdf import TOO_LONG, PdfBudgetExceeded, render_pdf
+from tdi.pdf_merge import Part, join, stamp
 from tdi.portfolio import STALE_AFTER
 
 from .documents import meeting_context
@@ -78,71 +73,10 @@ FAILURE_MESSAGE = (
     "La préparation du dossier de séance a échoué. Réessayez ; si l'échec se répète, "
     "signalez-le à l'administrateur de la plateforme."
 )
-# Why a document is listed instead of joined.
-NOT_PDF = "Format {format} : non joint (seuls les PDF sont réunis)."
-UNREADABLE = "PDF illisible (fichier endommagé ou non conforme) : non joint."
-PROTECTED = "PDF protégé par un mot de passe : non joint."
-EMPTY = "PDF sans aucune page : non joint."
-MISSING = "Fichier introuvable dans le stockage : non joint."
-TOO_BIG = "Fichier plus volumineux que la limite de dépôt : non joint."
-# Page actions that run something (scripts, programs, form submissions, other files): dropped
-# from the joined pages, with the page's and annotations' additional actions (/AA).
-ACTIVE_ACTIONS = frozenset(
-    {
-        "/JavaScript",
-        "/Launch",
-        "/SubmitForm",
-        "/ImportData",
-        "/ResetForm",
-        "/GoToE",
-        "/GoToR",
-        "/Rendition",
-        "/RichMediaExecute",
-        "/Sound",
-        "/Movie",
-    }
-)
-
-# Annotations that carry a file or play media: dropped too (our PDFs embed nothing).
-ACTIVE_ANNOTATIONS = frozenset(
-    {"/FileAttachment", "/RichMedia", "/Screen", "/Movie", "/Sound", "/3D"}
-)
-
 Progress = Callable[[int], None]
 
 
 # --- what the pack holds ----------------------------------------------------------------------
-
-
-@dataclass
-class Part:
-    """A run of pages of the pack: one of our documents, or a joined PDF."""
-
-    reader: PdfReader
-    first: int = 0  # its first page in the pack, from 1
-
-    @property
-    def count(self) -> int:
-        return len(self.reader.pages)
-
-    @property
-    def last(self) -> int:
-        return self.first + self.count - 1
-
-    @property
-    def pages(self) -> str:
-        """« 4 » or « 4–7 », as the table of contents shows them."""
-        return str(self.first) if self.count == 1 else f"{self.first}–{self.last}"
-
-
-@dataclass
-class Attachment:
-    """A document of an examined project: joined (its part), or listed at the end with why."""
-
-    document: Document
-    part: Part | None = None
-    note: str = ""
-    sha256: str = ""
 
 
 @dataclass
@@ -267,79 +201,6 @@ def stage_moves(project_ids: list[int]) -> dict[int, list[Entry]]:
     return moves
 
 
-# --- the documents, read through the storage ----------------------------------------------------
-
-
-def read_attachment(document: Document) -> Attachment:
-    """The document joined as a clean PDF, or the reason it is listed, with its SHA-256."""
-    attachment = Attachment(document=document)
-    limit = settings.DOCUMENT_MAX_SIZE
-    storage = Document._meta.get_field("file").storage
-    try:
-        with storage.open(document.file.name, "rb") as handle:
-            content = handle.read(limit + 1)
-    except (FileNotFoundError, OSError):
-        attachment.note = MISSING
-        return attachment
-    attachment.sha256 = hashlib.sha256(content).hexdigest()
-    if len(content) > limit:
-        attachment.note, attachment.sha256 = TOO_BIG, ""
-    elif document.content_type != "application/pdf":
-        extension = Document.EXTENSIONS.get(document.content_type, "").upper()
-        attachment.note = NOT_PDF.format(format=extension or "inconnu")
-    else:
-        reader, attachment.note = clean_pdf(content)
-        if reader is not None:
-            attachment.part = Part(reader)
-    return attachment
-
-
-def clean_pdf(content: bytes) -> tuple[PdfReader | None, str]:
-    """The pages of an uploaded PDF copied into a new file, upright, without scripted actions;
-    or None and why. A damaged file fails here, not while the pack is written."""
-    try:
-        reader = PdfReader(io.BytesIO(content))
-        if reader.is_encrypted and not reader.decrypt(""):
-            return None, PROTECTED
-        copy = PdfWriter()
-        for page in reader.pages:
-            page = copy.add_page(page)
-            without_actions(page)
-            # A page shown turned (/Rotate) is turned in its content, so that the stamp of the
-            # page number lands at the bottom of the page as read.
-            page.transfer_rotation_to_content()
-        output = io.BytesIO()
-        copy.write(output)
-        clean = PdfReader(output)
-        if not clean.pages:
-            return None, EMPTY
-        for page in clean.pages:  # every page must be readable before it is joined
-            page.mediabox  # noqa: B018
-    except Exception as error:  # pypdf raises many kinds of errors on a damaged file
-        logger.info("PDF illisible dans un dossier de séance : %r", error)
-        return None, UNREADABLE
-    return clean, ""
-
-
-def without_actions(page: PageObject) -> None:
-    """Drop what would run something when the page or a link is opened, or carry a file."""
-    page.pop(NameObject("/AA"), None)
-    annotations = page.get("/Annots")
-    if annotations is None:
-        return
-    kept = ArrayObject()
-    for reference in annotations.get_object():
-        annotation = reference.get_object()
-        action = annotation.get("/A")
-        if annotation.get("/Subtype") in ACTIVE_ANNOTATIONS or (
-            action is not None and action.get_object().get("/S") in ACTIVE_ACTIONS
-        ):
-            continue
-        annotation.pop(NameObject("/AA"), None)
-        kept.append(reference)
-    page[NameObject("/Annots")] = kept
-
-
 # --- the pack as PDF -------------------------------------------------------------------------------
 
 
@@ -360,10 +221,6 @@ class Deadline:
             raise PdfBudgetExceeded(TOO_LONG.format(what=f"{pages} pages"))
 
 
-def part_of(pdf: bytes) -> Part:
-    return Part(PdfReader(io.BytesIO(pdf)))
-
-
 def render_board_pack(
     pack: BoardPack, *, budget: bool = True, progress: Progress | None = None
 ) -> bytes:
@@ -371,16 +228,16 @@ def render_board_pack(
     `progress` is called with a percentage as the work goes on."""
     report = progress or (lambda _percent: None)
     deadline = Deadline(budget)
-    pack.agenda_part = part_of(render_pdf(AGENDA, pack.agenda, budget=budget))
+    pack.agenda_part = Part.of(render_pdf(AGENDA, pack.agenda, budget=budget))
     report(15)
     for index, examined in enumerate(pack.included, start=1):
         deadline.check()
-        examined.sheet = part_of(render_pdf(SHEET, sheet_context(pack, examined), budget=budget))
+        examined.sheet = Part.of(render_pdf(SHEET, sheet_context(pack, examined), budget=budget))
         examined.attachments = [read_attachment(d) for d in examined.project.documents.all()]
         report(15 + 65 * index // len(pack.included))
     deadline.check(pages=sum(part.count for part in parts(pack)))
     if pack.listed:
-        pack.list_part = part_of(render_pdf(LIST, pack_context(pack), budget=budget))
+        pack.list_part = Part.of(render_pdf(LIST, pack_context(pack), budget=budget))
     lay_out_contents(pack, budget=budget)
     deadline.check(pages=total_pages(pack))
     report(85)
@@ -431,7 +288,7 @@ def lay_out_contents(pack: BoardPack, *, budget: bool) -> None:
     for _attempt in range(TOC_ATTEMPTS):
         number_parts(pack, toc_pages)
         context = pack_context(pack, total=toc_pages + sum(p.count for p in parts(pack)))
-        pack.toc_part = part_of(render_pdf(TOC, context, budget=budget))
+        pack.toc_part = Part.of(render_pdf(TOC, context, budget=budget))
         if pack.toc_part.count == toc_pages:
             return
         toc_pages = pack.toc_part.count
@@ -455,11 +312,13 @@ def pack_context(pack: BoardPack, total: int = 0) -> dict:
 
 
 def merge(pack: BoardPack) -> bytes:
-    """The parts as one file, with bookmarks, page labels and the stamp on every page."""
-    writer = PdfWriter()
-    for part in [pack.toc_part, *parts(pack)]:
-        for page in part.reader.pages:
-            writer.add_page(page)
+    """The parts as one tagged file, with bookmarks, page labels and the stamp on every page."""
+    meeting = pack.meeting
+    writer = join(
+        [pack.toc_part, *parts(pack)],
+        title=f"Dossier de séance — {meeting.title}",
+        author=f"Territoire d’industrie {meeting.committee.territory.name}",
+    )
     total = len(writer.pages)
     for number, page in enumerate(writer.pages, start=1):
         stamp(page, f"Dossier de séance · page {number} / {total}")
@@ -468,7 +327,6 @@ def merge(pack: BoardPack) -> bytes:
     def bookmark(title: str, part: Part, parent=None):
         return writer.add_outline_item(title=title, page_number=part.first - 1, parent=parent)
 
-    pack.toc_part.first = 1
     bookmark("Sommaire", pack.toc_part)
     bookmark("Ordre du jour", pack.agenda_part)
     for examined in pack.included:
@@ -480,62 +338,9 @@ def merge(pack: BoardPack) -> bytes:
             bookmark(f"Document : {attachment.document.title}", attachment.part, parent)
     if pack.list_part is not None:
         bookmark("Documents non joints", pack.list_part)
-    meeting = pack.meeting
-    writer.add_metadata(
-        {
-            "/Title": f"Dossier de séance — {meeting.title}",
-            "/Author": f"Territoire d’industrie {meeting.committee.territory.name}",
-            "/Creator": "tdi — Territoires d’industrie",
-        }
-    )
-    writer.page_mode = "/UseOutlines"
-    writer.root_object[NameObject("/Lang")] = TextStringObject("fr-FR")
     output = io.BytesIO()
     writer.write(output)
     return output.getvalue()
-
-
-# The page number stamp: Helvetica (one of the 14 fonts every PDF reader has), in WinAnsi.
-MM = 72 / 25.4
-STAMP_SIZE = 7
-# Helvetica's advance widths (thousandths of the size) for what a stamp writes.
-HELVETICA = {" ": 278, "/": 278, "·": 278, "i": 222, "r": 333, "s": 500, "c": 500, "D": 722}
-
-
-def text_width(text: str, size: float) -> float:
-    return sum(HELVETICA.get(char, 556) for char in text) * size / 1000
-
-
-def stamp(page: PageObject, text: str) -> None:
-    """Print `text` at the bottom right of the page, on a white patch, below the footer of
-    our own documents (their 20 mm margin) and over whatever a joined page has there."""
-    box = page.cropbox
-    width = text_width(text, STAMP_SIZE)
-    pad = 1.2 * MM
-    patch_w, patch_h = width + 2 * pad, STAMP_SIZE + 2 * pad
-    left = float(box.right) - 17 * MM - patch_w + pad
-    bottom = float(box.bottom) + 6 * MM
-    overlay = PageObject.create_blank_page(width=patch_w, height=patch_h)
-    font = DictionaryObject(
-        {
-            NameObject("/Type"): NameObject("/Font"),
-            NameObject("/Subtype"): NameObject("/Type1"),
-            NameObject("/BaseFont"): NameObject("/Helvetica"),
-            NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
-        }
-    )
-    overlay[NameObject("/Resources")] = DictionaryObject(
-        {NameObject("/Font"): DictionaryObject({NameObject("/TDIStamp"): font})}
-    )
-    content = DecodedStreamObject()
-    content.set_data(
-        b"q 1 g 0 0 %.2f %.2f re f 0.29 g BT /TDIStamp %d Tf %.2f %.2f Td ("
-        % (patch_w, patch_h, STAMP_SIZE, pad, pad + 0.8)
-        + text.encode("cp1252")
-        + b") Tj ET Q"
-    )
-    overlay[NameObject("/Contents")] = content
-    page.merge_transformed_page(overlay, Transformation().translate(left, bottom))
 
 
 # --- the background task -----------------------------------------------------------------------

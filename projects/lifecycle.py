@@ -235,6 +235,10 @@ class Lifecycle(Freezable):
     def archived_sha256(self) -> str:
         return getattr(self, f"{self.ARCHIVE.prefix}_sha256") if self.ARCHIVE else ""
 
+    def archive_with(self, pdf: bytes) -> bytes:
+        """The file archived, from the document printed (a record may join its annexes)."""
+        return pdf
+
     def archive_stored(self) -> None:
         """What follows once the archived PDF is stored (a record may send it, say)."""
 
@@ -250,7 +254,8 @@ def produce_archive(model: str, pk: int) -> str:
     if field:
         return field.name
     try:
-        pdf = html_to_pdf(getattr(record, f"{archive.prefix}_html"), archival=True, budget=False)
+        html = getattr(record, f"{archive.prefix}_html")
+        pdf = record.archive_with(html_to_pdf(html, archival=True, budget=False))
     except Exception:
         logger.exception("Le PDF archivé de %s n° %s n'a pas pu être produit.", model, pk)
         raise

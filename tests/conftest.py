@@ -13,6 +13,7 @@ from .factories import (
     TerritoryFactory,
     UserFactory,
 )
+from .utils import use_tasks_backend
 
 
 @pytest.fixture(scope="session")
@@ -87,3 +88,11 @@ def client_for(users):
 @pytest.fixture
 def htmx_headers():
     return {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def worker_queue(settings):
+    """The production set-up: jobs go to the database queue that a worker reads."""
+    use_tasks_backend("django_tasks_db.DatabaseBackend")
+    yield
+    use_tasks_backend(settings.TASKS["default"]["BACKEND"])

@@ -8,10 +8,8 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from asgiref.local import Local
 from django.core import mail
 from django.core.management import call_command
-from django.tasks import task_backends
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -21,35 +19,11 @@ from projects.models import Application
 from tdi.pdf import html_to_pdf
 
 from .test_audit import World
-from .utils import pdf_text
+from .utils import pdf_text, run_worker
 
 pytestmark = pytest.mark.django_db
 
 PRODUCE = "projects.lifecycle.produce_archive"
-
-
-def use_tasks_backend(backend: str) -> None:
-    """Django keeps its task backends for the life of the process: forget them."""
-    task_backends._settings = {"default": {"BACKEND": backend}}
-    task_backends.__dict__.pop("settings", None)
-    task_backends._connections = Local(task_backends.thread_critical)
-
-
-@pytest.fixture
-def worker_queue(settings):
-    """The production set-up: jobs go to the database queue that a worker reads."""
-    use_tasks_backend("django_tasks_db.DatabaseBackend")
-    yield
-    use_tasks_backend(settings.TASKS["default"]["BACKEND"])
-
-
-def run_worker() -> list:
-    """What the worker does: run the queued jobs due now, in order, and those they queue."""
-    results = []
-    while job := DBTaskResult.objects.ready().first():  # in the worker's order
-        results.append((job.task_path, job.task.call(*job.args_kwargs["args"])))
-        job.delete()
-    return results
 
 
 @pytest.fixture

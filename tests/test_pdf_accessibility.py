@@ -9,14 +9,11 @@ Each kind of PDF is built once for the module through the fixtures of the tests 
 tests/test_portfolio.py), then read with pypdf."""
 
 import functools
-import io
 import re
 from datetime import UTC, date, datetime
 
-import pypdf
 import pytest
 from django.template.loader import render_to_string
-from pypdf.generic import ArrayObject, DictionaryObject
 
 from committees.documents import meeting_context, render_agenda_pdf, render_minutes_pdf
 from committees.models import Meeting
@@ -28,7 +25,7 @@ from .projects.test_dossier_pdf import PROJECTS, build_application, stored_pdf, 
 from .test_archives import held, world  # noqa: F401 (fixtures)
 from .test_pdf import funded_project, sheet_url  # noqa: F401 (fixture)
 from .test_portfolio import funders, get_pdf, portfolio_projects  # noqa: F401 (fixtures)
-from .utils import pdf_text
+from .utils import HEADING, Tagged, kind_of, pdf_text, reader_of
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +50,6 @@ STANDARD_TYPES = {
     "WP", "Figure", "Formula", "Form",
 }
 # fmt: on
-HEADING = re.compile(r"H([1-6])")
 
 
 # --- the documents, rendered once for the module -----------------------------------------
@@ -124,69 +120,6 @@ def pdf_of(request, rendered):
 
 
 # --- reading the tags --------------------------------------------------------------------
-
-
-def reader_of(pdf: bytes) -> pypdf.PdfReader:
-    return pypdf.PdfReader(io.BytesIO(pdf))
-
-
-def kids(element: DictionaryObject) -> list:
-    found = element.get("/K")
-    if found is None:
-        return []
-    return list(found) if isinstance(found, ArrayObject) else [found]
-
-
-def structure(element: DictionaryObject):
-    """The structure elements under `element`, in reading order (depth first)."""
-    for kid in kids(element):
-        kid = kid.get_object()
-        if isinstance(kid, DictionaryObject) and "/S" in kid:
-            yield kid
-            yield from structure(kid)
-
-
-def kind_of(element: DictionaryObject) -> str:
-    return str(element["/S"]).removeprefix("/")
-
-
-class Tagged:
-    """What a screen reader finds in a PDF: its catalogue and its structure tree."""
-
-    def __init__(self, pdf: bytes) -> None:
-        self.pdf = pdf
-        self.reader = reader_of(pdf)
-        self.root = self.reader.trailer["/Root"]
-        tree = self.root["/StructTreeRoot"].get_object()
-        self.role_map = tree.get("/RoleMap", {})
-        (self.document,) = [kid.get_object() for kid in kids(tree)]
-        self.elements = list(structure(self.document))
-
-    def of_kind(self, name: str, within: DictionaryObject | None = None) -> list:
-        elements = self.elements if within is None else structure(within)
-        return [element for element in elements if kind_of(element) == name]
-
-    def headings(self) -> list[int]:
-        return [int(match[1]) for e in self.elements if (match := HEADING.fullmatch(kind_of(e)))]
-
-    def page_ends(self) -> list[DictionaryObject]:
-        """For each page but the last, the structure element of its last content in the tree
-        (the running header and footer are not in it)."""
-        reachable = {id(element) for element in [self.document, *self.elements]}
-        nums = self.root["/StructTreeRoot"]["/ParentTree"]["/Nums"]
-        by_page = dict(zip(nums[::2], nums[1::2], strict=True))
-        ends = []
-        for number in range(len(self.reader.pages) - 1):
-            marked = [ref.get_object() for ref in by_page[number].get_object()]
-            ends.append(next(e for e in reversed(marked) if id(e) in reachable))
-        return ends
-
-    def ancestors(self, element: DictionaryObject) -> list[str]:
-        names = []
-        while element is not self.document and "/P" in element:
-            names.append(kind_of(element))
-            element = element["/P"].get_object()
-        return names
 
 
 @functools.cache

@@ -38,9 +38,8 @@ from .factories import (
     ProjectFactory,
     UserFactory,
 )
-from .test_archives import use_tasks_backend
 from .test_audit import World
-from .utils import text
+from .utils import text, use_tasks_backend
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

@@ -380,7 +380,7 @@ class Application(Lifecycle):
     def submit(self, *, by, at=None, late_motive: str = "") -> None:
         """Submit: freeze the project data and the dossier's HTML with its fingerprint; the
         PDF/A is printed from it after the commit, in the background (ARCHIVE)."""
-        from projects.dossier import TEMPLATE, dossier_context
+        from projects.dossier import TEMPLATE, dossier_context, pin_annexes
 
         self.check_manage(by)
         at = at or timezone.now()
@@ -399,6 +399,7 @@ class Application(Lifecycle):
             projects = draft.project_data()
             if problems := [c for c in draft.checklist(projects) if not c.ok]:
                 raise ValidationError([f"{c.label} : {c.detail}" for c in problems])
+            pin_annexes(projects)
             draft.snapshot = {
                 "taken_at": at.isoformat(),
                 "projects": projects,
@@ -423,6 +424,12 @@ class Application(Lifecycle):
                 **document,
             )
             self.schedule_archive()
+
+    def archive_with(self, pdf: bytes) -> bytes:
+        """The archived file: the printed dossier followed by its PDF annexes."""
+        from projects.dossier import bundle
+
+        return bundle(self, pdf)
 
     def record_outcome(self, status: str, *, by, on, comment: str = "", at=None) -> None:
         if not self.can_manage(by):
@@ -529,7 +536,14 @@ def project_facts(item: ApplicationProject) -> dict:
             for m in project.milestones.all()
         ],
         "documents": [
-            {"title": d.title, "kind": d.get_kind_display(), "name": d.original_name}
+            {
+                "title": d.title,
+                "kind": d.get_kind_display(),
+                "name": d.original_name,
+                "file": d.file.name,  # pinned: a stored name is never written over
+                "content_type": d.content_type,
+                "size": d.size,
+            }
             for d in project.documents.all()
         ],
     }

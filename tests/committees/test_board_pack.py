@@ -10,7 +10,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from pypdf.generic import (
     ArrayObject,
-    ContentStream,
     DictionaryObject,
     NameObject,
     NumberObject,
@@ -20,13 +19,24 @@ from pypdf.generic import (
 import committees.board_pack as board_pack
 from committees.board_pack import gather_pack
 from committees.models import CommitteeMember
+from projects import annexes
 from projects.access import Access
 from projects.models import Document, ReportJob, Reserve, Role, Stage
+from tdi import pdf_merge
 
 from ..factories import FundingLineFactory, IndicatorFactory, MembershipFactory, UserFactory
 from ..projects.test_documents import PDF_BYTES, make_document
 from ..test_audit import World
-from ..utils import pdf_text
+from ..utils import (
+    HEADING,
+    Tagged,
+    assert_links_reach_their_pages,
+    kids,
+    kind_of,
+    labelled_pdf,
+    pdf_text,
+    structure,
+)
 from .conftest import make_meeting
 
 pytestmark = pytest.mark.django_db
@@ -37,29 +47,6 @@ A_PLAN = "Plan masse de la friche"
 B_QUOTE = "Devis confidentiel de l'électrolyseur"
 CSV = b"poste;montant\nmachines;120000\n"
 BROKEN = b"%PDF-1.7\n1 0 obj<</Type/Catalog" + b"\x00garbage" * 20
-
-
-def pdf_of(label: str, pages: int) -> bytes:
-    """A valid PDF whose pages say `label n`, to find them in the pack."""
-    writer = pypdf.PdfWriter()
-    font = DictionaryObject(
-        {
-            NameObject("/Type"): NameObject("/Font"),
-            NameObject("/Subtype"): NameObject("/Type1"),
-            NameObject("/BaseFont"): NameObject("/Helvetica"),
-        }
-    )
-    for number in range(1, pages + 1):
-        page = writer.add_blank_page(595, 842)
-        page[NameObject("/Resources")] = DictionaryObject(
-            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
-        )
-        content = ContentStream(None, None)
-        content.set_data(b"BT /F1 20 Tf 72 700 Td (%s %d) Tj ET" % (label.encode(), number))
-        page.replace_contents(content)
-    output = io.BytesIO()
-    writer.write(output)
-    return output.getvalue()
 
 
 def add_document(project, user, title: str, content: bytes, name: str, content_type: str):
@@ -108,10 +95,12 @@ def board(world, users, cotech):
     meeting.add_project(a, by=coordinator)
     meeting.add_item(kind="information", title="Point d'information", by=coordinator)
     meeting.add_project(b, by=coordinator)
-    add_document(a, coordinator, A_PLAN, pdf_of("PIECE-A", 2), "plan.pdf", "application/pdf")
+    add_document(a, coordinator, A_PLAN, labelled_pdf("PIECE-A", 2), "plan.pdf", "application/pdf")
     add_document(a, coordinator, "Budget détaillé", CSV, "budget.csv", "text/csv")
     add_document(a, coordinator, "Devis endommagé", BROKEN, "devis.pdf", "application/pdf")
-    add_document(b, coordinator, B_QUOTE, pdf_of("PIECE-B", 3), "devis-b.pdf", "application/pdf")
+    add_document(
+        b, coordinator, B_QUOTE, labelled_pdf("PIECE-B", 3), "devis-b.pdf", "application/pdf"
+    )
     add_document(b, coordinator, "Plan tourné", turned_pdf(), "plan-b.pdf", "application/pdf")
     make_document(b, coordinator, PDF_BYTES)  # « Devis de l'entreprise »
     return {"meeting": meeting, "a": a, "b": b}
@@ -232,6 +221,50 @@ def test_the_pack_joins_agenda_sheets_and_pdfs_with_contents_bookmarks_and_stamp
     for content in (CSV, BROKEN, PDF_BYTES):
         assert hashlib.sha256(content).hexdigest() in fingerprints
     assert A_PLAN not in last and B_QUOTE not in last
+
+
+def test_the_pack_keeps_the_structure_of_its_own_parts(client_for, board):
+    """Tagged (issue 10): the contents, the agenda, each sheet and the list are each a /Part of
+    the document with their own structure; the joined documents' pages carry none."""
+    response = client_for("coordinator").get(url(board["meeting"]))
+    tagged = Tagged(content_of(response))
+    reader, tree = tagged.reader, tagged.root["/StructTreeRoot"]
+    assert str(tagged.root["/Lang"]).startswith("fr")
+    assert_links_reach_their_pages(reader)
+    assert tagged.root["/MarkInfo"]["/Marked"].value is True
+    assert tagged.root["/ViewerPreferences"]["/DisplayDocTitle"].value is True
+
+    parts = [kid.get_object() for kid in kids(tagged.document)]
+    assert [kind_of(part) for part in parts] == ["Part"] * 5  # contents, agenda, 2 sheets, list
+    for part in parts:
+        headings = [e for e in structure(part) if HEADING.fullmatch(kind_of(e))]
+        assert kind_of(headings[0]) == "H1" and [kind_of(h) for h in headings].count("H1") == 1
+        assert part["/P"].get_object() is tagged.document
+
+    # Each page of ours points into the one parent tree, whose elements point back to it; the
+    # 6 pages of the joined PDFs carry no structure.
+    nums = tree["/ParentTree"]["/Nums"]
+    by_key = dict(zip(nums[::2], nums[1::2], strict=True))
+    keys = [page["/StructParents"] for page in reader.pages if "/StructParents" in page]
+    assert len(keys) == len(reader.pages) - 6
+    assert len(set(keys)) == len(keys) and max(by_key) < tree["/ParentTreeNextKey"]
+    for page in reader.pages:
+        if "/StructParents" not in page:
+            continue
+        marked = [ref.get_object() for ref in by_key[page["/StructParents"]].get_object()]
+        assert marked and all(
+            e.raw_get("/Pg").idnum == page.indirect_reference.idnum for e in marked if "/Pg" in e
+        )
+
+    # Table headers keep unique identifiers across parts, which their cells name.
+    headers = [str(th["/ID"]) for th in tagged.of_kind("TH")]
+    assert headers and len(set(headers)) == len(headers)
+    listed = tree["/IDTree"]["/Names"][::2]
+    assert sorted(map(str, listed)) == sorted(headers)
+    for table in tagged.of_kind("Table"):
+        own = {str(th["/ID"]) for th in tagged.of_kind("TH", table)}
+        for cell in tagged.of_kind("TD", table):
+            assert {str(h) for h in cell["/A"]["/Headers"]} <= own
 
 
 def pages_of(first: int, count: int) -> str:
@@ -408,7 +441,7 @@ def test_gathering_runs_the_same_queries_whatever_the_number_of_projects(
         FundingLineFactory(project=project, amount=project.total_cost)
         IndicatorFactory(project=project)
         Reserve.objects.create(project=project, text="Une réserve")
-        make_document(project, coordinator, pdf_of("PIECE", 1))
+        make_document(project, coordinator, labelled_pdf("PIECE", 1))
         project.lead_users.add(users["other_lead"])
         meeting.add_project(project, by=coordinator)
 
@@ -464,7 +497,7 @@ def test_joined_pages_lose_scripts_launches_and_attached_files():
     output = io.BytesIO()
     writer.write(output)
 
-    reader, note = board_pack.clean_pdf(output.getvalue())
+    reader, note = pdf_merge.clean_pdf(output.getvalue())
     assert note == ""
     cleaned = reader.pages[0]
     assert "/AA" not in cleaned
@@ -473,8 +506,8 @@ def test_joined_pages_lose_scripts_launches_and_attached_files():
 
 
 def test_a_file_missing_from_the_storage_is_listed(users, project):
-    document = make_document(project, users["coordinator"], pdf_of("PIECE", 1))
+    document = make_document(project, users["coordinator"], labelled_pdf("PIECE", 1))
     document.file.storage.delete(document.file.name)
-    attachment = board_pack.read_attachment(document)
-    assert (attachment.part, attachment.note, attachment.sha256) == (None, board_pack.MISSING, "")
-    assert board_pack.clean_pdf(b"")[1] == board_pack.UNREADABLE
+    attachment = annexes.read_attachment(document)
+    assert (attachment.part, attachment.note, attachment.sha256) == (None, annexes.MISSING, "")
+    assert pdf_merge.clean_pdf(b"")[1] == pdf_merge.UNREADABLE
