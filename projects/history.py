@@ -35,12 +35,14 @@ RESERVE_HIDDEN = {"proof_document", "lifted_at", "proposed_document", "proposed_
 M2M_FIELDS = ("lead_users", "partners")
 # Reverse accessors from a historical project to the snapshot of each relation at that time.
 M2M_SNAPSHOTS = {name: f"historicalproject_{name}_set" for name in M2M_FIELDS}
+# The rows of a project, each with the heading of its table in the project as of a date (the
+# headings of the project page).
 CHILDREN = [
     (FundingLine, "Plan de financement"),
-    (Indicator, "Indicateur"),
-    (Milestone, "Jalon"),
-    (Document, "Document"),
-    (Reserve, "Réserve"),
+    (Indicator, "Indicateurs"),
+    (Milestone, "Jalons"),
+    (Document, "Documents"),
+    (Reserve, "Réserves"),
 ]
 
 

@@ -4,6 +4,10 @@ Each chart has a <title> that is its text alternative, the title followed by its
 accessible name on the pages; the /Alt of its Figure in a tagged PDF, where WeasyPrint reads
 the <title> alone), and a <desc> that reads out its data; the pages put the data table beside
 it. Labels are escaped here: the markup can be inserted as is.
+
+A bar chart compares amounts of one measure: every bar has the same colour (the blue of the
+data), since a colour of its own would say that a bar differs in kind — or, in rust, that it is
+an alert. What tells bars apart is their label and length.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ LABEL_WIDTH = 250
 VALUE_WIDTH = 120
 ROW = 26
 BAR = 16
-COLOURS = ["#1d4f7a", "#2f6f9f", "#4b8bbe", "#6fa3cc", "#93bbdb", "#a4461b"]
+BAR_COLOUR = "#2f6f9f"  # 5.4:1 against white (WCAG 1.4.11 asks 3:1)
 
 
 def _format(value, *, unit: str, money: bool) -> str:
@@ -51,13 +55,12 @@ def bar_chart(
     for index, (label, value) in enumerate(items):
         y = index * ROW + 5
         length = max(span * float(value) / largest, 1 if value else 0)
-        colour = COLOURS[index % len(COLOURS)]
         shown = label if len(label) <= 30 else label[:29] + "…"
         parts.append(
             f'<text x="{LABEL_WIDTH - 8}" y="{y + BAR - 3}" text-anchor="end" '
             f'font-size="12" fill="#1b1f24">{escape(shown)}</text>'
             f'<rect x="{LABEL_WIDTH}" y="{y}" width="{length:.1f}" height="{BAR}" '
-            f'fill="{colour}" rx="2"/>'
+            f'fill="{BAR_COLOUR}" rx="2"/>'
             f'<text x="{LABEL_WIDTH + length + 6:.1f}" y="{y + BAR - 3}" font-size="12" '
             f'fill="#1b1f24">{escape(_format(value, unit=unit, money=money))}</text>'
         )

@@ -1,5 +1,6 @@
 """Dashboard and reports page: figures, as-of dates, filters, permissions, query counts."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -105,6 +106,9 @@ def test_dashboard_shows_the_figures_and_never_another_territory(client_for, por
     assert "777\u202f777" not in body
     assert "Brouillon confidentiel" not in body
     assert "<svg" in body and "<desc" in body
+    # Bars compare amounts of one measure: one colour for all, the blue of the data (issue 10).
+    fills = set(re.findall(r'<rect [^>]*fill="(#[0-9a-f]{6})"', body))
+    assert fills == {"#2f6f9f"}
 
 
 def test_filters_update_with_htmx(client_for, portfolio_data, htmx_headers):

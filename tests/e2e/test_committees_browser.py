@@ -111,6 +111,8 @@ def test_coordinator_runs_a_cotech_from_agenda_to_validated_minutes(
     block.get_by_role("button", name="Enregistrer la décision").click()
     expect(block).to_contain_text("Le motif est obligatoire")
     block = page.locator(f"#point-{item.pk}")
+    # What the server sent back is not saved yet, and says so.
+    expect(block.locator("[data-unsaved-state]")).to_have_text("Modifications non enregistrées.")
     block.get_by_label("Motif").fill("Sous réserve de l'acquisition foncière")
     block.get_by_label("Réserve ou condition").first.fill(
         "Acte d'acquisition des parcelles ZA 12 et 13"
@@ -124,6 +126,16 @@ def test_coordinator_runs_a_cotech_from_agenda_to_validated_minutes(
     page.locator(f"#point-{info.pk}").get_by_label("Décision").select_option(label="Pris acte")
     page.locator(f"#point-{info.pk}").get_by_role("button", name="Enregistrer la décision").click()
     expect(page.get_by_text("Décision enregistrée")).to_be_visible()
+
+    # The minutes' text says when it is not saved yet; saved, nothing is left unsaved.
+    minutes_text = page.locator("#compte-rendu")
+    minutes_text.get_by_label("Introduction du compte rendu").fill("La séance est ouverte à 9 h 30.")
+    expect(minutes_text.locator("[data-unsaved-state]")).to_have_text(
+        "Modifications non enregistrées."
+    )
+    minutes_text.get_by_role("button", name="Enregistrer le texte").click()
+    expect(page.locator("#compte-rendu")).to_contain_text("Texte enregistré")
+    assert page.locator("form[data-dirty]").count() == 0
 
     # The minutes wait for the end of the meeting.
     page.get_by_role("button", name="Valider le compte rendu").click()

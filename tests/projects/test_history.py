@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -82,6 +83,9 @@ def test_as_of_shows_the_project_as_it_was(client_for, territory, users):
     body = text(client_for("member").get(f"/projets/{project.pk}/historique/?date={day}"))
     assert "100\u202f000\u00a0€" in body
     assert "Déposé" in body
+    # Each table under the heading the project page gives it (issue 10: not « Indicateur »).
+    headings = re.findall(r"<h3>([^<]+)</h3>", body)
+    assert headings == ["Plan de financement", "Indicateurs", "Jalons", "Documents", "Réserves"]
 
 
 def test_as_of_bad_date_gives_a_french_message(client_for, project):
