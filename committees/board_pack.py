@@ -49,7 +49,6 @@ from projects.models import (
 from projects.views import with_rows_of
 from tdi.pdf import TOO_LONG, PdfBudgetExceeded, render_pdf
 from tdi.pdf_merge import Part, join, stamp
-from tdi.portfolio import STALE_AFTER
 
 from .documents import meeting_context
 from .models import AgendaItem, Meeting
@@ -355,7 +354,7 @@ def start_job(meeting: Meeting, user) -> ReportJob:
             created_by=user,
             parameters__meeting=meeting.pk,
             status__in=[ReportJob.Status.QUEUED, ReportJob.Status.RUNNING],
-            created_at__gte=timezone.now() - STALE_AFTER,
+            created_at__gte=timezone.now() - ReportJob.STALE_AFTER,
         )
         .order_by("-created_at")
         .first()

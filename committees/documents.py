@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
@@ -10,7 +11,8 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from tdi.pdf import official_html, render_pdf
 
-from .models import Meeting, MemberRole
+if TYPE_CHECKING:
+    from .models import Meeting
 
 
 def meeting_context(meeting: Meeting, *, final: bool = False, content_sha256: str = "") -> dict:
@@ -34,8 +36,7 @@ def meeting_context(meeting: Meeting, *, final: bool = False, content_sha256: st
         "members": members,
         # The signature block of the minutes: président·e first, then co-président·e.
         "chairs": sorted(
-            (m for m in members if m.role in (MemberRole.CHAIR, MemberRole.CO_CHAIR)),
-            key=lambda m: m.role != MemberRole.CHAIR,
+            (m for m in members if m.chair_rank is not None), key=lambda m: m.chair_rank
         ),
         "approvals": list(meeting.approvals.all()),
         "signed_on": timezone.localdate(meeting.validated_at) if meeting.validated_at else None,

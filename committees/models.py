@@ -33,8 +33,11 @@ from projects.models import (
     validate_not_future,
     validate_single_line,
 )
-from projects.templatetags.tdi import french_date
+from tdi.formats import french_date
 from tdi.pdf import official_document
+
+from . import events
+from .documents import MINUTES, minutes_context
 
 
 class CommitteeKind(models.TextChoices):
@@ -217,6 +220,11 @@ class CommitteeMember(models.Model):
         if self.user_id:
             return self.user.get_full_name() or self.user.get_username()
         return self.name
+
+    @property
+    def chair_rank(self) -> int | None:
+        """Where the seat signs the minutes: 0 the président·e, 1 a co-président·e."""
+        return {MemberRole.CHAIR: 0, MemberRole.CO_CHAIR: 1}.get(self.role)
 
     @property
     def contact_email(self) -> str:
@@ -534,9 +542,7 @@ class Meeting(Lifecycle):
             self.pending_changes = []
             reason = "Membres prévenus des modifications de l'ordre du jour"
             save_change(self, by=by, reason=reason, update_fields=["pending_changes"])
-            from .notifications import queue_agenda_changes
-
-            queue_agenda_changes(self, changes, by=by)
+            events.agenda_changed.send(Meeting, meeting=self, changes=changes, by=by)
         return len(changes)
 
     # --- lifecycle (MEETING_STEPS) ------------------------------------------------------
@@ -547,8 +553,6 @@ class Meeting(Lifecycle):
         self.check_manage(by)
         if not self.items.exists():
             raise ValidationError("L'ordre du jour est vide : ajoutez au moins un point.")
-        from .notifications import invite, queue_convocation
-
         at = at or timezone.now()
         with transaction.atomic():
             # One numbering at a time per committee: the committee row is the lock.
@@ -570,7 +574,8 @@ class Meeting(Lifecycle):
                 convened_at=at,
                 number=number,
             )
-            return queue_convocation(self, invite(self, by=by, at=at), by=by)
+            answers = events.convened.send(Meeting, meeting=self, by=by, at=at)
+            return sum(count for _receiver, count in answers)
 
     @property
     def day(self):
@@ -618,9 +623,7 @@ class Meeting(Lifecycle):
                 at=at,
                 cancel_reason=reason,
             )
-            from .notifications import queue_cancellation
-
-            queue_cancellation(self, by=by)  # those convened, if any
+            events.cancelled.send(Meeting, meeting=self, by=by)  # those convened, if any
 
     def validation_problems(self, digest: str | None = None) -> list[str]:
         """What stands in the way of validation; `digest`: the draft's, if already computed."""
@@ -744,8 +747,6 @@ class Meeting(Lifecycle):
     def validate_minutes(self, *, by, at=None) -> None:
         """Validate the minutes: freeze the meeting with their HTML and its fingerprint; the
         PDF/A is printed from it after the commit, in the background (ARCHIVE)."""
-        from .documents import MINUTES, minutes_context
-
         self.check_manage(by)
         at = at or timezone.now()
         with transaction.atomic():
@@ -782,15 +783,11 @@ class Meeting(Lifecycle):
                 **document,
             )
             self.schedule_archive()
-            from .notifications import queue_validation_notices
-
-            queue_validation_notices(self, by=by)
+            events.minutes_validated.send(Meeting, meeting=self, by=by)
 
     def archive_stored(self) -> None:
         """The minutes' PDF is stored: the messages that attach it can leave."""
-        from .notifications import deliver
-
-        deliver.enqueue(self.pk)
+        events.minutes_archived.send(Meeting, meeting=self)
 
     # --- attendance and actions -------------------------------------------------------
 

@@ -5,6 +5,9 @@ convocation with the move to « convoquée », the minutes with their validation
 change sends nothing. `deliver` sends the waiting rows after commit, in a task, builds the
 attachments there (agenda PDF, personal invitation, archived minutes), and retries a failure
 later; the rows are the log the coordinator reads on the meeting page.
+
+The meeting's methods announce what happened (committees.events); the receivers at the end of
+this module queue the e-mails.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage, mailers
 from django.db import transaction
+from django.dispatch import receiver
 from django.tasks import default_task_backend, task
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +25,7 @@ from django.utils.text import slugify
 
 from projects.lifecycle import save_change
 
+from . import events
 from .documents import invitation_ics, render_agenda_pdf
 from .models import Dispatch, DispatchKind, DispatchStatus, Invitation, Meeting
 
@@ -352,3 +357,31 @@ def deliver(meeting_pk: int) -> int:
         later = timezone.now() + RETRY_DELAY
         deliver.using(run_after=later).enqueue(meeting_pk)
     return sent
+
+
+# --- what the meeting's methods announce (committees.events) ------------------------------------
+
+
+@receiver(events.convened)
+def on_convened(sender, *, meeting: Meeting, by, at, **kwargs) -> int:
+    return queue_convocation(meeting, invite(meeting, by=by, at=at), by=by)
+
+
+@receiver(events.agenda_changed)
+def on_agenda_changed(sender, *, meeting: Meeting, changes: list[str], by, **kwargs) -> int:
+    return queue_agenda_changes(meeting, changes, by=by)
+
+
+@receiver(events.cancelled)
+def on_cancelled(sender, *, meeting: Meeting, by, **kwargs) -> int:
+    return queue_cancellation(meeting, by=by)
+
+
+@receiver(events.minutes_validated)
+def on_minutes_validated(sender, *, meeting: Meeting, by, **kwargs) -> int:
+    return queue_validation_notices(meeting, by=by)
+
+
+@receiver(events.minutes_archived)
+def on_minutes_archived(sender, *, meeting: Meeting, **kwargs) -> None:
+    deliver.enqueue(meeting.pk)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import decisions, views
+from . import views
 
 app_name = "committees"
 urlpatterns = [
@@ -12,8 +12,6 @@ urlpatterns = [
         views.member_remove,
         name="member_remove",
     ),
-    path("decisions/", decisions.decision_list, name="decisions"),
-    path("decisions/decisions.csv", decisions.decision_list_csv, name="decisions_csv"),
     path("seances/<int:pk>/", views.meeting_detail, name="meeting"),
     path("seances/<int:pk>/ordre-du-jour/", views.meeting_agenda, name="agenda"),
     path("seances/<int:pk>/statut/", views.meeting_status, name="status"),

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.once import sent_once
 from projects.access import Right
 from projects.versions import EditVersion, Part, last_ids, stale
-from projects.views import htmx_vary, posted_id, redirect_after_post
 from tdi.downloads import attachment, disposition
+from tdi.http import posted_id, redirect_after_post
 from tdi.pdf import PdfBudgetExceeded, archived_pdf_response, pdf_response
 
 from .board_pack import gather_pack, render_board_pack, start_job
@@ -366,7 +366,7 @@ def agenda_response(request: HttpRequest, meeting: Meeting, **overrides) -> Http
     if request.htmx:
         meeting.refresh_from_db()
         context = meeting_context(request, meeting, **overrides)
-        return htmx_vary(render(request, "committees/meeting_detail.html#agenda", context))
+        return render(request, "committees/meeting_detail.html#agenda", context)
     for error in overrides.get("errors", []):
         messages.error(request, error)
     return redirect(meeting)

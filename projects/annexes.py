@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 
+from tdi.downloads import UPLOAD_TYPES
 from tdi.pdf_merge import Part, clean_pdf
 
-from .models import Document
+if TYPE_CHECKING:
+    from .models import Document
 
 # Why a document is listed instead of joined (besides tdi.pdf_merge's unreadable PDFs).
 NOT_PDF = "Format {format} : non joint (seuls les PDF sont réunis)."
@@ -37,9 +41,8 @@ def read_file(name: str, content_type: str, document: object = None) -> Attachme
     """The stored file joined as a clean PDF, or the reason it is listed, with its SHA-256."""
     attachment = Attachment(document=document)
     limit = settings.DOCUMENT_MAX_SIZE
-    storage = Document._meta.get_field("file").storage
-    try:
-        with storage.open(name, "rb") as handle:
+    try:  # the storage of Document.file
+        with default_storage.open(name, "rb") as handle:
             content = handle.read(limit + 1)
     except (FileNotFoundError, OSError):
         attachment.note = MISSING
@@ -48,7 +51,7 @@ def read_file(name: str, content_type: str, document: object = None) -> Attachme
     if len(content) > limit:
         attachment.note, attachment.sha256 = TOO_BIG, ""
     elif content_type != "application/pdf":
-        extension = Document.EXTENSIONS.get(content_type, "").upper()
+        extension = UPLOAD_TYPES.get(content_type, "").upper()
         attachment.note = NOT_PDF.format(format=extension or "inconnu")
     else:
         reader, attachment.note = clean_pdf(content)

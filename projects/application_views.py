@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.once import sent_once
+from tdi.http import forbid_unless, posted_id, redirect_after_post
 from tdi.pdf import archived_pdf_response, pdf_response
 
 from .dossier import render_dossier_pdf
@@ -22,7 +23,6 @@ from .forms import (
 )
 from .models import Application, Call, SectionAnswer
 from .versions import EditVersion, Part, last_ids, stale
-from .views import forbid_unless, posted_id, redirect_after_post
 
 
 @require_http_methods(["GET", "POST"])

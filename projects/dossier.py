@@ -16,6 +16,7 @@ here can vouch for their fonts and colours.
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
@@ -23,11 +24,14 @@ from tdi.pdf import official_html, render_pdf
 from tdi.pdf_merge import Part, join, keep_outline, stamp
 
 from .annexes import read_file
-from .models import Application
+
+if TYPE_CHECKING:
+    from .models import Application
 
 
 class AnnexChanged(Exception):
     """A pinned attachment no longer reads as it did at submission."""
+
 
 TEMPLATE = "projects/application_dossier_pdf.html"
 
@@ -47,7 +51,7 @@ def dossier_context(application: Application, *, final: bool) -> dict:
         "territory": application.territory,
         "sections": sections,
         "projects": projects,
-        "totals": Application.totals(projects),
+        "totals": application.totals(projects),
         "final": final,
         "content_sha256": application.content_sha256 if final else "",
         "generated_at": application.submitted_at if final else timezone.now(),

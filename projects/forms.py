@@ -4,7 +4,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import timezone
+
+from tdi.formats import file_size, french_date, number
 
 from .models import (
     Application,
@@ -22,7 +23,6 @@ from .models import (
     Territory,
     validate_not_future,
 )
-from .templatetags.tdi import file_size, french_date, number
 
 
 def territory_organisations(territory: Territory) -> models.QuerySet[Organisation]:
@@ -590,69 +590,3 @@ class OutcomeForm(forms.Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-
-
-class ReportFilterForm(forms.Form):
-    """The filters shared by the dashboard, the reports page, the portfolio PDF and exports."""
-
-    territoire = forms.ChoiceField(label="Territoire", required=False)
-    axe = forms.ChoiceField(label="Axe", required=False, choices=[("", "Tous"), *Axis.choices])
-    etape = forms.ChoiceField(
-        label="Étape", required=False, choices=[("", "Toutes"), *Stage.choices]
-    )
-    epci = forms.ModelChoiceField(
-        label="Intercommunalité",
-        required=False,
-        queryset=Organisation.objects.none(),
-        empty_label="Toutes",
-    )
-    financeur = forms.ModelChoiceField(
-        label="Financeur",
-        required=False,
-        queryset=Organisation.objects.none(),
-        empty_label="Tous",
-    )
-    date = forms.DateField(
-        label="Situation au",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Saisissez une date valide (AAAA-MM-JJ)."},
-        help_text="Laissez vide pour la situation d'aujourd'hui.",
-    )
-
-    def clean_date(self):
-        day = self.cleaned_data.get("date")
-        if day and day.year < 2000:
-            raise forms.ValidationError("Choisissez une date à partir de 2000.")
-        if day and day > timezone.localdate():
-            raise forms.ValidationError(
-                "La situation se lit au passé : choisissez aujourd'hui ou une date antérieure."
-            )
-        return day
-
-    def __init__(self, *args, territories: list[Territory], national: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        if national:
-            self.fields["territoire"].choices = [
-                ("", "Territoire courant"),
-                ("tous", "Tous les territoires"),
-                *Territory.objects.exclude(code=None).values_list("code", "name"),
-            ]
-        else:
-            del self.fields["territoire"]
-        ids = [t.pk for t in territories]
-        self.fields["epci"].queryset = Organisation.objects.filter(
-            kind=Organisation.Kind.EPCI, located_projects__territory_id__in=ids
-        ).distinct()
-        self.fields["financeur"].queryset = Organisation.objects.filter(
-            pk__in=FundingLine.objects.filter(project__territory_id__in=ids).values("funder_id")
-        )
-
-    def portfolio_filters(self) -> dict:
-        data = self.cleaned_data if self.is_valid() else {}
-        return {
-            "axis": data.get("axe") or "",
-            "stage": data.get("etape") or "",
-            "epci": data["epci"].pk if data.get("epci") else None,
-            "funder": data["financeur"].pk if data.get("financeur") else None,
-        }

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from itertools import pairwise
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.utils import timezone
 from django.utils.text import capfirst
+
+from tdi.formats import euros, format_number, french_date
 
 from .models import (
     Document,
@@ -26,7 +29,6 @@ from .models import (
     Reserve,
     Stage,
 )
-from .templatetags.tdi import euros, format_number, french_date
 
 MONEY_FIELDS = {"total_cost", "amount"}
 HIDDEN_FIELDS = {"id", "project", "territory", "reference", "created_at", "updated_at"}
@@ -241,13 +243,30 @@ class Table:
     rows: list[list[str]]
 
 
+def end_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.max))
+
+
+def rows_as_of(model, moment: datetime, **filters) -> list:
+    """The history rows that describe each object as it was at `moment`, deleted ones left
+    out, by id: the one « as of » reader, of the project's history page and of the reports."""
+    rows = model.history.filter(history_date__lte=moment, **filters).latest_of_each()
+    latest = {}  # two rows of one object at the same moment: the last written wins
+    for row in rows.order_by("id", "history_date", "history_id"):
+        latest[row.id] = row
+    return [row for row in latest.values() if row.history_type != "-"]
+
+
 def project_as_of(project: Project, moment: datetime) -> dict | None:
     """The project and its rows as the audit history says they were at `moment`."""
-    records = load_history(project, until=moment)
-    if not records[Project] or records[Project][-1].history_type == "-":
+    found = rows_as_of(Project, moment, id=project.pk)
+    if not found:
         return None
+    (state,) = found
+    records = {Project: [state]}
+    for model, _label in CHILDREN:
+        records[model] = rows_as_of(model, moment, project_id=project.pk)
     names = Names(*collect_ids(records))
-    state = records[Project][-1]
     fields = [
         (capfirst(f.verbose_name), display(f, field_value(state, f), names))
         for f in diff_fields(Project)
@@ -260,10 +279,7 @@ def project_as_of(project: Project, moment: datetime) -> dict | None:
     tables = {}
     funding_total = 0
     for model, label in CHILDREN:
-        latest = {}
-        for row in records[model]:
-            latest[row.id] = row
-        alive = [row for row in latest.values() if row.history_type != "-"]
+        alive = records[model]
         columns = diff_fields(model)
         tables[label] = Table(
             [capfirst(c.verbose_name) for c in columns],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import application_views, exports, views
+from . import application_views, views
 
 app_name = "projects"
 urlpatterns = [
@@ -62,8 +62,4 @@ urlpatterns = [
         views.document_version_download,
         name="document_version",
     ),
-    path("rapports/projets.csv", exports.export_csv, name="export_csv"),
-    path("rapports/projets.xlsx", exports.export_xlsx, name="export_xlsx"),
-    path("opendata/<str:code>/projets.json", exports.opendata_json, name="opendata_json"),
-    path("opendata/<str:code>/projets.csv", exports.opendata_csv, name="opendata_csv"),
 ]

@@ -1,9 +1,6 @@
 from datetime import date, datetime, time
-from urllib.parse import urlsplit
 
 from django.contrib import messages
-from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -11,12 +8,12 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
-from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from accounts.once import sent_once
 from tdi.downloads import attachment
+from tdi.http import forbid_unless, posted_id, redirect_after_post
 from tdi.pdf import pdf_response, render_pdf
 
 from .access import Right
@@ -39,34 +36,6 @@ from .models import Document, FundingLine, Indicator, Milestone, Project, Reserv
 from .versions import EditVersion, Part, keep_theirs, stale
 
 
-@method_decorator(login_not_required, name="dispatch")
-class LoginView(auth_views.LoginView):
-    redirect_authenticated_user = True
-
-
-def htmx_vary(response: HttpResponse) -> HttpResponse:
-    """Pages that answer htmx with a fragment vary on the HX-Request header."""
-    patch_vary_headers(response, ["HX-Request"])
-    return response
-
-
-def redirect_after_post(request: HttpRequest, url: str) -> HttpResponse:
-    """After a successful POST: a redirect, or for htmx a full-page navigation.
-
-    A browser does not reload when only the #fragment changes, so a target on the current page
-    asks htmx to refresh it instead (HX-Refresh) rather than to go there (HX-Redirect).
-    """
-    if request.htmx:
-        response = HttpResponse(status=204)
-        current = urlsplit(request.htmx.current_url or "")
-        if current.path and current.path == urlsplit(url).path:
-            response["HX-Refresh"] = "true"
-        else:
-            response["HX-Redirect"] = url
-        return response
-    return redirect(url)
-
-
 def visible_projects(request: HttpRequest):
     return Project.objects.visible_to(request.access)
 
@@ -79,19 +48,6 @@ def get_project(request: HttpRequest, pk: int, *, details: bool = False) -> Proj
     if details:
         forbid_unless(request.access.sees_details(project), request.access.why_not(Right.DETAILS))
     return project
-
-
-def posted_id(request: HttpRequest, name: str) -> int:
-    """An id sent in a form, or 404 when it is missing or not a number."""
-    try:
-        return int(request.POST.get(name, ""))
-    except ValueError:
-        raise Http404("Identifiant invalide") from None
-
-
-def forbid_unless(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
 
 
 def edit_mode_or_403(request: HttpRequest, project: Project) -> str:
@@ -112,6 +68,7 @@ def territory_switch(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def project_list(request: HttpRequest) -> HttpResponse:
     if request.territory is None:
         raise Http404("Aucun territoire")
@@ -130,7 +87,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
     template = "projects/project_list.html"
     if request.htmx and not request.htmx.boosted:
         template += "#project-results"
-    return htmx_vary(render(request, template, context))
+    return render(request, template, context)
 
 
 @require_http_methods(["GET", "POST"])

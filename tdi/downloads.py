@@ -14,6 +14,20 @@ from django.http import FileResponse
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 
+# The formats users may upload (checked from the file's content, projects.forms), with the
+# extension their stored name gets.
+UPLOAD_TYPES = {
+    "application/pdf": "pdf",
+    "image/png": "png",
+    "image/jpeg": "jpg",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.oasis.opendocument.text": "odt",
+    "application/vnd.oasis.opendocument.spreadsheet": "ods",
+    "text/csv": "csv",
+    "text/plain": "txt",
+}
+
 
 def safe_filename(name: str) -> str:
     """The name as ASCII slugs, its extension kept: « CoTech "Nord".pdf » gives cotech-nord.pdf."""

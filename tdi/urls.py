@@ -1,18 +1,17 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
 
 from accounts.second_factor import second_factor, second_factor_setup
 from accounts.views import PasswordChangeView, PasswordResetView
-from projects.views import LoginView
-
-from .portfolio import portfolio_pdf, report_job, report_job_download
-from .views import dashboard, reports
 
 urlpatterns = [
-    path("", dashboard, name="dashboard"),
-    path("rapports/", reports, name="reports"),
-    path("connexion/", LoginView.as_view(), name="login"),
+    path(
+        "connexion/",
+        login_not_required(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        name="login",
+    ),
     path("deconnexion/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "mot-de-passe/oubli/",
@@ -38,13 +37,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
-    path("rapports/portefeuille.pdf", portfolio_pdf, name="portfolio_pdf"),
-    path("rapports/generations/<int:pk>/", report_job, name="report_job"),
-    path(
-        "rapports/generations/<int:pk>/fichier.pdf",
-        report_job_download,
-        name="report_job_download",
-    ),
+    path("", include("tdi.reports.urls")),
     path("", include("committees.urls")),
     path("", include("projects.urls")),
 ]

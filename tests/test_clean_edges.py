@@ -199,6 +199,6 @@ def test_counts_are_written_the_french_way(count, written):
     ],
 )
 def test_de_is_elided_before_a_vowel(name, written):
-    from projects.templatetags.tdi import de
+    from tdi.formats import de
 
     assert de(name) == written

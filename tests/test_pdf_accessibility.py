@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from committees.documents import meeting_context, render_agenda_pdf, render_minutes_pdf
 from committees.models import Meeting
 from projects.dossier import render_dossier_pdf
-from projects.templatetags.tdi import french_date
+from tdi.formats import french_date
 from tdi.pdf import html_to_pdf
 
 from .projects.test_dossier_pdf import PROJECTS, build_application, stored_pdf, submit

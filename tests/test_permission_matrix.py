@@ -378,8 +378,8 @@ POSTS = {
     "agenda": ("/seances/{m}/ordre-du-jour/", AGENDA | {"point-duration": "5"}),
     "section": ("/candidatures/{app_a}/rubriques/choc/", {"choc-text": "PIRATE"}),
 }
-# What the coordination gets when allowed: a redirect, or for htmx a 204 or the fragment.
-MEETING_POSTS = {"decision": (302, 204), "validate": (302, 204), "agenda": (302, 200)}
+# What the coordination gets when allowed: a redirect, or for htmx a client redirect (200) or the fragment.
+MEETING_POSTS = {"decision": (302, 200), "validate": (302, 200), "agenda": (302, 200)}
 POST_MATRIX = [
     # 4. Edit (the coordinator's GET is in the GET matrix).
     *cases(["edit"], {k: s for k, s in table(403, stranger=404).items() if k != "coordinator"}),
@@ -388,7 +388,7 @@ POST_MATRIX = [
         ["move"],
         {
             k: s
-            for k, s in table(403, coordinator=(302, 204), stranger=404).items()
+            for k, s in table(403, coordinator=(302, 200), stranger=404).items()
             if k != "lead"  # the lead may move P (withdraw), just not to eligible
         },
     ),

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-import tdi.portfolio
+import tdi.reports.document as document
 from committees.models import AgendaItem, Committee, CommitteeMember, Decision, Meeting
 from projects.lifecycle import history_stamp, save_change
 from projects.models import (
@@ -20,7 +20,7 @@ from projects.models import (
     Reserve,
     Stage,
 )
-from projects.templatetags.tdi import euros, number
+from tdi.formats import euros, number
 
 from .factories import FundingLineFactory, IndicatorFactory, OrganisationFactory, ProjectFactory
 from .test_pdf import pdf_text
@@ -360,7 +360,7 @@ def test_queries_do_not_grow_with_the_number_of_projects(
 def test_a_large_report_is_built_in_the_background(
     client_for, users, portfolio_projects, monkeypatch, htmx_headers
 ):
-    monkeypatch.setattr(tdi.portfolio, "SYNC_LIMIT", 0)
+    monkeypatch.setattr(document, "SYNC_LIMIT", 0)
     client = client_for("partner")
     response = client.get(f"{URL}?etape=submitted")
     job = ReportJob.objects.get()
@@ -456,8 +456,8 @@ def test_a_failed_build_is_recorded_with_a_french_message(
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(tdi.portfolio, "SYNC_LIMIT", 0)
-    monkeypatch.setattr(tdi.portfolio, "render_pdf", broken)
+    monkeypatch.setattr(document, "SYNC_LIMIT", 0)
+    monkeypatch.setattr(document, "render_pdf", broken)
     client = client_for("coordinator")
     response = client.get(URL)
     job = ReportJob.objects.get()

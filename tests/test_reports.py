@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from projects.lifecycle import save_change
 from projects.models import FundingLine, Stage
-from projects.reports import key_figures, portfolio
+from tdi.reports.data import key_figures, portfolio
 
 from .factories import FundingLineFactory, IndicatorFactory, OrganisationFactory, ProjectFactory
 from .utils import text
@@ -140,10 +140,14 @@ def test_reports_page_as_of_a_date(client_for, territory, other_territory, users
     assert "Friche de la fonderie" not in before
 
 
-def test_bad_report_date_gives_a_french_message(client_for, portfolio_data):
+def test_bad_report_date_gives_a_french_message(client_for, portfolio_data, htmx_headers):
+    """The page answers 400, as every report does on bad input, and shows why by the filters."""
     response = client_for("member").get("/rapports/?date=2026-02-31")
-    assert response.status_code == 200
-    assert "Saisissez une date valide" in text(response)
+    assert response.status_code == 400
+    assert "Situation au : Saisissez une date valide (AAAA-MM-JJ)." in text(response)
+    fragment = client_for("member").get("/?date=2026-02-31", **htmx_headers)
+    assert fragment.status_code == 400
+    assert "Situation au : Saisissez une date valide (AAAA-MM-JJ)." in text(fragment)
 
 
 @pytest.mark.parametrize(
@@ -191,7 +195,7 @@ def test_report_query_counts_do_not_grow(client_for, territory):
         FundingLineFactory(
             project=ProjectFactory(territory=territory, stage=Stage.APPROVED), funder=funder
         )
-    small = {url: count(url) for url in ("/", "/rapports/", "/rapports/?date=2030-01-01")}
+    small = {url: count(url) for url in ("/", "/rapports/", "/rapports/?date=2025-01-01")}
     for _ in range(30):
         project = ProjectFactory(territory=territory, stage=Stage.APPROVED)
         FundingLineFactory(project=project, funder=funder)

@@ -182,7 +182,7 @@ def test_stage_move_with_htmx_csrf_header_is_accepted(csrf_client, project, htmx
         **htmx_headers,
     )
 
-    assert response.status_code == 204
+    assert response.status_code == 200
     assert response["HX-Redirect"] == f"/projets/{project.pk}/"
     project.refresh_from_db()
     assert project.stage == Stage.ELIGIBLE

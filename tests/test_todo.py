@@ -1,8 +1,8 @@
-"""The dashboard's « À faire » (tdi.todo): for each role, what appears, what does not, where each
+"""The dashboard's « À faire » (tdi.reports.todo): for each role, what appears, what does not, where each
 line leads, and a number of queries that does not grow with the data.
 
 One territory holds a little of everything (`scene`); each test states, from the rules of
-tdi/todo.py and DESIGN §8, which lines each person gets. Lines are compared as (kind, url)
+tdi/reports/todo.py and DESIGN §8, which lines each person gets. Lines are compared as (kind, url)
 pairs: the url names the object and the panel where the work is done.
 """
 
@@ -27,7 +27,7 @@ from projects.models import (
     Reserve,
     Stage,
 )
-from tdi.todo import INDICATOR_PERIOD, LIMIT, Kind, todo_for
+from tdi.reports.todo import INDICATOR_PERIOD, LIMIT, Kind, todo_for
 
 from .committees.conftest import copil, cotech  # noqa: F401  (fixtures)
 from .factories import (

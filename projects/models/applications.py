@@ -20,11 +20,11 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from tdi.formats import euros, french_date
 from tdi.pdf import official_document
 
 from ..access import Access, Right
 from ..lifecycle import Archive, Freezable, Lifecycle, Step
-from ..templatetags.tdi import euros, french_date
 from .audit import TrackedQuerySet
 from .registry import (
     PRIVATE_STAGES,

@@ -8,6 +8,8 @@ with `QuerySet.update()`, and a history row for each step would only fill the da
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import models
@@ -35,6 +37,9 @@ class ReportJob(models.Model):
 
     Kind = ReportKind
     Status = ReportJobStatus
+    # A job still unfinished after this long is shown as stuck (no worker running?), and a new
+    # click starts another.
+    STALE_AFTER = timedelta(minutes=30)
 
     kind = models.CharField("type de document", max_length=20, choices=ReportKind.choices)
     parameters = models.JSONField("paramètres", default=dict, blank=True)
@@ -84,3 +89,7 @@ class ReportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (ReportJobStatus.DONE, ReportJobStatus.FAILED)
+
+    @property
+    def is_stale(self) -> bool:
+        return not self.is_finished and self.created_at < timezone.now() - self.STALE_AFTER

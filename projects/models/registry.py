@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from tdi.downloads import UPLOAD_TYPES
+
 from ..access import Access, Actor, NationalRole, Right, Role
 from ..lifecycle import HistoryCause, save_change
 from .audit import TrackedQuerySet
@@ -801,17 +803,7 @@ class Document(models.Model):
 
     Kind = DocumentKind
 
-    EXTENSIONS = {
-        "application/pdf": "pdf",
-        "image/png": "png",
-        "image/jpeg": "jpg",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
-        "application/vnd.oasis.opendocument.text": "odt",
-        "application/vnd.oasis.opendocument.spreadsheet": "ods",
-        "text/csv": "csv",
-        "text/plain": "txt",
-    }
+    EXTENSIONS = UPLOAD_TYPES
 
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="documents", verbose_name="projet"

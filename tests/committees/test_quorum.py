@@ -155,7 +155,7 @@ def test_votes_within_the_seats_are_recorded(client_for, held, htmx_headers):
     response = client_for("coordinator").post(
         url, decision_post(item, **{"for": 1, "against": 1, "abstain": 0}), **htmx_headers
     )
-    assert response.status_code == 204
+    assert response.status_code == 200
     item.refresh_from_db()
     assert (item.decision, item.votes_for, item.votes_against) == ("favorable", 1, 1)
 

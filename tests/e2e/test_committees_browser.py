@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from committees.models import Committee, Meeting
 from projects.models import Project, Stage
-from projects.templatetags.tdi import french_date
+from tdi.formats import french_date
 
 from ..utils import pdf_text
 from .test_projects_browser import serious_violations
@@ -129,7 +129,9 @@ def test_coordinator_runs_a_cotech_from_agenda_to_validated_minutes(
 
     # The minutes' text says when it is not saved yet; saved, nothing is left unsaved.
     minutes_text = page.locator("#compte-rendu")
-    minutes_text.get_by_label("Introduction du compte rendu").fill("La séance est ouverte à 9 h 30.")
+    minutes_text.get_by_label("Introduction du compte rendu").fill(
+        "La séance est ouverte à 9 h 30."
+    )
     expect(minutes_text.locator("[data-unsaved-state]")).to_have_text(
         "Modifications non enregistrées."
     )

@@ -81,7 +81,7 @@ def test_proposal_then_refusal_keeps_the_project_and_shows_the_motive(
     lead, coordinator = client_for("lead"), client_for("coordinator")
     propose(lead, reserve)
     response = decide(coordinator, reserve, "refuse", "Délibération non signée", **htmx_headers)
-    assert response.status_code == 204
+    assert response.status_code == 200
     reserve.refresh_from_db()
     assert reserve.is_lift_refused and not reserve.is_lifted and not reserve.is_lift_proposed
     reserve.project.refresh_from_db()

@@ -48,7 +48,7 @@ def test_lifting_the_last_blocking_reserve_moves_the_project(
     response = coordinator.post(
         lift_url(other), {f"reserve-{other.pk}-proof": "Courrier reçu"}, **htmx_headers
     )
-    assert response.status_code == 204
+    assert response.status_code == 200
     reserved.project.refresh_from_db()
     assert reserved.project.stage == Stage.READY_COPIL
     assert reserved.project.history.first().history_user == users["coordinator"]

@@ -156,7 +156,7 @@ def test_htmx_move_success_redirects_the_page(client_for, project):
     response = client_for("coordinator").post(
         f"/projets/{project.pk}/etape/", {"stage": "eligible"}, HTTP_HX_REQUEST="true"
     )
-    assert response.status_code == 204
+    assert response.status_code == 200
     assert response["HX-Redirect"] == f"/projets/{project.pk}/"
 
 

@@ -72,7 +72,7 @@ from projects.models import (
     Stage,
     Territory,
 )
-from projects.templatetags.tdi import euros, french_date
+from tdi.formats import euros, french_date
 
 PARIS = ZoneInfo("Europe/Paris")
 START = time(9, 30)

@@ -58,7 +58,7 @@ from projects.models import (
     Stage,
     Territory,
 )
-from projects.templatetags.tdi import french_date
+from tdi.formats import french_date
 
 # Rows read per source at most: a to-do longer than that is read on the list it comes from.
 LIMIT = 20

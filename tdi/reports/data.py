@@ -1,4 +1,5 @@
-"""The portfolio as figures: today from the tables, or as of a past day from the audit history.
+"""The portfolio as figures: today from the tables, or as of a past day from the audit history
+(projects.history.rows_as_of, the reader the project's own « as of » view uses).
 
 Every report (dashboard, reports page, portfolio PDF, exports, open data) reads the portfolio
 through `portfolio()`, so that they all agree, and all can be produced as of a date.
@@ -8,14 +9,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date
 from decimal import Decimal
 
-from django.http import Http404
-from django.utils import timezone
-
-from .forms import ReportFilterForm
-from .models import (
+from projects.history import end_of_day, rows_as_of
+from projects.models import (
     PRIVATE_STAGES,
     Axis,
     FundingLine,
@@ -30,7 +28,6 @@ from .models import (
 )
 
 ZERO = Decimal(0)
-ALL = "tous"  # ?territoire=tous: every territory, for national admins
 
 
 @dataclass
@@ -117,16 +114,6 @@ class PortfolioProject:
         )
 
 
-def end_of_day(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.max))
-
-
-def _latest(model, moment: datetime, **filters) -> list:
-    """The history rows that describe each object as it was at `moment` (deleted ones left out)."""
-    rows = model.history.filter(history_date__lte=moment, **filters).latest_of_each()
-    return [row for row in rows.order_by("id") if row.history_type != "-"]
-
-
 def portfolio(
     territories: list[Territory] | None = None,
     *,
@@ -157,10 +144,10 @@ def portfolio(
         measures = list(Indicator.objects.filter(project_id__in=ids).order_by("pk"))
     else:
         moment = end_of_day(as_of)
-        projects = sorted(_latest(Project, moment, **scope), key=lambda p: p.reference)
+        projects = sorted(rows_as_of(Project, moment, **scope), key=lambda p: p.reference)
         ids = [p.id for p in projects]
-        lines = _latest(FundingLine, moment, project_id__in=ids)
-        measures = _latest(Indicator, moment, project_id__in=ids)
+        lines = rows_as_of(FundingLine, moment, project_id__in=ids)
+        measures = rows_as_of(Indicator, moment, project_id__in=ids)
     org_ids = {p.lead_organisation_id for p in projects} | {p.epci_id for p in projects}
     org_ids |= {line.funder_id for line in lines}
     orgs = {o.pk: o for o in Organisation.objects.filter(pk__in=org_ids - {None})}
@@ -276,35 +263,3 @@ def key_figures(rows: list[PortfolioProject]) -> dict:
         "jobs_created": tuple(jobs[IndicatorKind.JOBS_CREATED]),
         "jobs_kept": tuple(jobs[IndicatorKind.JOBS_KEPT]),
     }
-
-
-def requested_territories(request) -> tuple[list[Territory], bool]:
-    """The territories a report covers and whether it is the national one; 404 out of scope.
-
-    Without `territoire`: the current territory. With it: a territory by national code, which
-    must be one the user reports on (another territory answers 404, as a missing one); national
-    readers and admins may name any territory, or all of them with `territoire=tous`.
-    """
-    access = request.access
-    wanted = request.GET.get("territoire", "").strip()
-    if not wanted:
-        if request.territory is None:
-            raise Http404("Aucun territoire.")
-        return [request.territory], False
-    if wanted == ALL:
-        if not access.reports_nationally:
-            raise Http404("Le rapport national est réservé aux lecteurs nationaux.")
-        return list(Territory.objects.order_by("name")), True
-    territory = Territory.objects.filter(code=wanted).first()
-    if territory is None or not access.reports_on(territory.pk):
-        raise Http404("Territoire introuvable.")
-    return [territory], False
-
-
-def report_scope(request) -> tuple[list[Territory], ReportFilterForm]:
-    """The territories and the filter form shared by every report, page, PDF and export."""
-    territories, _national = requested_territories(request)
-    form = ReportFilterForm(
-        request.GET or None, territories=territories, national=request.access.reports_nationally
-    )
-    return territories, form

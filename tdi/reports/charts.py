@@ -17,13 +17,15 @@ from decimal import Decimal
 
 from django.utils.html import escape
 
-from projects.templatetags.tdi import euros, format_number
+from tdi.formats import euros, format_number
 
 WIDTH = 640
 LABEL_WIDTH = 250
 VALUE_WIDTH = 120
 ROW = 26
 BAR = 16
+# Funders shown one by one in a chart; the others are added up on one bar.
+CHART_FUNDERS = 8
 BAR_COLOUR = "#2f6f9f"  # 5.4:1 against white (WCAG 1.4.11 asks 3:1)
 
 
@@ -68,3 +70,31 @@ def bar_chart(
         parts.append('<text x="0" y="20" font-size="12" fill="#4a525c">Aucune donnée.</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def figure_charts(figures: dict) -> dict:
+    """The charts of the dashboard and the reports page, from key_figures()."""
+    return {
+        "stages": bar_chart(
+            "Projets par étape", [(s["label"], s["count"]) for s in figures["by_stage"]]
+        ),
+        "axes": bar_chart(
+            "Investissement par axe",
+            [(a["label"], a["cost"]) for a in figures["by_axis"]],
+            money=True,
+        ),
+        "funders": bar_chart(
+            "Financements par financeur (hors refus)",
+            funder_chart_items(figures["by_funder"]),
+            money=True,
+        ),
+    }
+
+
+def funder_chart_items(by_funder: list[dict]) -> list[tuple[str, Decimal]]:
+    items = [(f["funder"], f["total"]) for f in by_funder if f["total"]]
+    if len(items) > CHART_FUNDERS:
+        rest = sum((amount for _, amount in items[CHART_FUNDERS - 1 :]), Decimal(0))
+        count = len(items) - CHART_FUNDERS + 1
+        items = items[: CHART_FUNDERS - 1] + [(f"{count} autres financeurs", rest)]
+    return items

@@ -1,9 +1,10 @@
-"""Exports of the portfolio: CSV and XLSX for the territory's users, open data for everyone.
+"""Exports of the portfolio, CSV and XLSX, for the territory's users; and the writers of CSV
+files that the other exports (open data, the decisions register) share.
 
-Every export reads the portfolio through `projects.reports.portfolio()`, so that it agrees with
-the reports page, and takes the same filters (?axe=, ?etape=, ?epci=, ?financeur=, and for
-national admins ?territoire=<code>|tous). The CSV and XLSX exports may be produced as of a past
-day (?date=AAAA-MM-JJ) from the audit history; open data is always today's public portfolio.
+Every export reads the portfolio as every report does (ReportScope, data.portfolio()), so that
+it agrees with the reports page, and takes the same filters (?axe=, ?etape=, ?epci=,
+?financeur=, and for national readers ?territoire=<code>|tous); it may be produced as of a past
+day (?date=AAAA-MM-JJ) from the audit history.
 
 Spreadsheet safety (OWASP "CSV injection"): a text cell that starts with = + - @, a tab or a
 carriage return would be read as a formula by a spreadsheet, so such texts are written with a
@@ -17,38 +18,24 @@ import csv
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
-from django.contrib.auth.decorators import login_not_required
-from django.http import (
-    HttpRequest,
-    HttpResponse,
-    HttpResponseBadRequest,
-    JsonResponse,
-    StreamingHttpResponse,
-)
-from django.shortcuts import get_object_or_404
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers, patch_cache_control
-from django.views.decorators.http import require_GET, require_safe
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_GET
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from projects.models import FundingStatus, IndicatorKind, OrganisationKind, Territory
 from tdi.downloads import attachment, disposition
 
-from .models import (
-    PRIVATE_STAGES,
-    FundingStatus,
-    IndicatorKind,
-    OrganisationKind,
-    Project,
-    Territory,
-)
-from .reports import ALL, PortfolioProject, portfolio, report_scope
+from .data import PortfolioProject
+from .forms import ALL
+from .scope import InvalidReport, ReportScope
 
 # --- cell values ---------------------------------------------------------------------------
 
@@ -160,33 +147,15 @@ class Export:
         return self.territories.get(row.territory_id)
 
 
-def build_export(request: HttpRequest) -> Export | HttpResponse:
-    """The portfolio the user asked for and may see, or a 400 answer for bad filters.
-
-    The territory and filters are read exactly as the reports page reads them (same form), so
-    that an export shows what the page shows: the current territory, another of the user's by
-    ?territoire=<code> (national admins: any, or tous), projects being written only for the
-    coordination.
-    """
-    territories, form = report_scope(request)
-    if form.is_bound and not form.is_valid():
-        messages = []
-        for name, errors in form.errors.items():
-            label = form.fields[name].label if name in form.fields else ""
-            messages.append(f"{label} : {' '.join(errors)}" if label else " ".join(errors))
-        return HttpResponseBadRequest(
-            "Paramètres d'export invalides.\n" + "\n".join(messages) + "\n",
-            content_type="text/plain; charset=utf-8",
-        )
-    data = form.cleaned_data if form.is_bound else {}
-    as_of: date | None = data.get("date")
-    rows = portfolio(territories, as_of=as_of, access=request.access, **form.portfolio_filters())
-    single = len(territories) == 1 and request.GET.get("territoire") != ALL
-    label = territory_label(territories[0]) if single else ALL
-    day = as_of or timezone.localdate()
+def build_export(request: HttpRequest) -> Export:
+    """The portfolio the user asked for and may see, read as every report reads it
+    (ReportScope): an export shows what the reports page shows. InvalidReport on bad input."""
+    scope = ReportScope.from_request(request).check()
+    label = territory_label(scope.single) if scope.single else ALL
+    day = scope.as_of or timezone.localdate()
     return Export(
-        rows=rows,
-        territories={t.pk: t for t in territories},
+        rows=scope.rows(),
+        territories={t.pk: t for t in scope.territories},
         name=f"projets-{label}-{day.isoformat()}",
     )
 
@@ -239,9 +208,10 @@ def csv_value(kind: str, value) -> str:
 
 @require_GET
 def export_csv(request: HttpRequest) -> HttpResponse:
-    export = build_export(request)
-    if isinstance(export, HttpResponse):
-        return export
+    try:
+        export = build_export(request)
+    except InvalidReport as error:
+        return error.response()
 
     def records() -> Iterator[list[str]]:
         for row in export.rows:
@@ -326,153 +296,10 @@ def xlsx_file(export: Export):
 
 @require_GET
 def export_xlsx(request: HttpRequest) -> HttpResponse:
-    export = build_export(request)
-    if isinstance(export, HttpResponse):
-        return export
+    try:
+        export = build_export(request)
+    except InvalidReport as error:
+        return error.response()
     response = attachment(xlsx_file(export), f"{export.name}.xlsx", XLSX_TYPE)
     add_never_cache_headers(response)
     return response
-
-
-# --- open data -----------------------------------------------------------------------------
-
-LICENCE = "Licence Ouverte 2.0"
-LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
-SCHEMA = "docs/opendata.schema.json"
-SCHEMA_VERSION = "1.0"
-
-
-def json_number(value: Decimal | None) -> int | float | None:
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral_value() else float(value)
-
-
-def jobs_target(row: PortfolioProject, kind: str) -> Decimal | None:
-    """The target of a jobs indicator, or None when the project has none of this kind."""
-    if not any(m.kind == kind for m in row.measures):
-        return None
-    return row.jobs(kind)[0]
-
-
-# The public fields, in order (docs/opendata.md describes each): (name, kind, value).
-OPEN_FIELDS: list[tuple[str, str, Callable]] = [
-    ("reference", TEXT, lambda row, t, u: row.reference),
-    ("intitule", TEXT, lambda row, t, u: row.title),
-    ("resume", TEXT, lambda row, t, u: row.summary),
-    ("code_territoire", TEXT, lambda row, t, u: t.code),
-    ("axe_code", TEXT, lambda row, t, u: row.axis),
-    ("axe_libelle", TEXT, lambda row, t, u: row.axis_label),
-    ("etape_code", TEXT, lambda row, t, u: row.stage),
-    ("etape_libelle", TEXT, lambda row, t, u: row.stage_label),
-    ("structure_porteuse", TEXT, lambda row, t, u: row.lead_organisation),
-    ("commune", TEXT, lambda row, t, u: row.commune),
-    ("intercommunalite", TEXT, lambda row, t, u: row.epci),
-    ("debut_prevu", DATE, lambda row, t, u: row.planned_start),
-    ("fin_prevue", DATE, lambda row, t, u: row.planned_end),
-    ("cout_total_ht", MONEY, lambda row, t, u: row.total_cost),
-    ("financements_total", MONEY, lambda row, t, u: row.funding_total),
-    (
-        "emplois_crees_cible",
-        QUANTITY,
-        lambda row, t, u: jobs_target(row, IndicatorKind.JOBS_CREATED),
-    ),
-    (
-        "emplois_maintenus_cible",
-        QUANTITY,
-        lambda row, t, u: jobs_target(row, IndicatorKind.JOBS_KEPT),
-    ),
-    ("avancement", INTEGER, lambda row, t, u: row.progress),
-    ("mis_a_jour_le", DATE, lambda row, t, u: u.get(row.id)),
-]
-
-
-def public_projects(territory: Territory) -> tuple[list[PortfolioProject], dict[int, date]]:
-    """Today's public projects of the territory, and the day each was last changed.
-
-    Public means: flagged publishable, not archived, and past the stages in which a project is
-    still being written (those stay private even when flagged).
-    """
-    rows = [
-        row
-        for row in portfolio([territory], include_private=False, include_archived=False)
-        if row.is_public and not row.is_archived and row.stage not in PRIVATE_STAGES
-    ]
-    updated = Project.objects.filter(pk__in=[row.id for row in rows]).values_list(
-        "pk", "updated_at"
-    )
-    return rows, {pk: timezone.localdate(moment) for pk, moment in updated}
-
-
-def opendata_headers(response: HttpResponse) -> HttpResponse:
-    """Public, read-only data: any site may fetch it, and caches may keep it for an hour."""
-    response["Access-Control-Allow-Origin"] = "*"
-    patch_cache_control(response, public=True, max_age=3600)
-    return response
-
-
-def open_territory(code: str) -> Territory:
-    return get_object_or_404(Territory, code=code)
-
-
-@login_not_required
-@require_safe
-def opendata_json(request: HttpRequest, code: str) -> HttpResponse:
-    territory = open_territory(code)
-    rows, updated = public_projects(territory)
-
-    def json_value(kind: str, value):
-        if kind == DATE:
-            return value.isoformat() if value else None
-        if kind in (MONEY, QUANTITY):
-            return json_number(value)
-        return value if value is not None else ""
-
-    document = {
-        "territoire": {"code": territory.code, "nom": territory.name, "region": territory.region},
-        "licence": LICENCE,
-        "licence_url": LICENCE_URL,
-        "producteur": f"Territoire d'industrie {territory.name}",
-        "genere_le": timezone.localtime().isoformat(timespec="seconds"),
-        "schema": SCHEMA,
-        "version_schema": SCHEMA_VERSION,
-        "projets": [
-            {
-                name: json_value(kind, get(row, territory, updated))
-                for name, kind, get in OPEN_FIELDS
-            }
-            for row in rows
-        ],
-    }
-    response = JsonResponse(document, json_dumps_params={"ensure_ascii": False, "indent": 1})
-    return opendata_headers(response)
-
-
-@login_not_required
-@require_safe
-def opendata_csv(request: HttpRequest, code: str) -> HttpResponse:
-    territory = open_territory(code)
-    rows, updated = public_projects(territory)
-
-    def csv_open_value(kind: str, value) -> str:
-        # Machine-readable like the JSON: point decimals and ISO dates (docs/opendata.md).
-        if value is None:
-            return ""
-        if kind == DATE:
-            return value.isoformat()
-        if kind in (MONEY, QUANTITY):
-            return plain_number(value)
-        if kind == INTEGER:
-            return str(value)
-        return neutralise(str(value))
-
-    def records() -> Iterator[list[str]]:
-        for row in rows:
-            yield [
-                csv_open_value(kind, get(row, territory, updated)) for _, kind, get in OPEN_FIELDS
-            ]
-
-    response = csv_response(
-        csv_lines([name for name, _, _ in OPEN_FIELDS], records()), f"projets-{territory.code}.csv"
-    )
-    return opendata_headers(response)

@@ -1,5 +1,7 @@
-"""The decisions register: every decision the user may read in the current territory, filtered,
-as a page (with its htmx fragment) and as a CSV export of the same rows.
+"""Committee decisions as reports read them: the decisions register (every decision the user
+may read in the current territory, filtered, as a page with its htmx fragment and as a CSV
+export of the same rows), and the decisions and open reserves of the portfolio's projects, now
+or as of a day (the portfolio report).
 
 Who reads which decision is AgendaItem.objects.decisions_readable_by (the filter of
 Access.reads_decision); this module only filters, orders, pages and writes them.
@@ -7,7 +9,10 @@ Access.reads_decision); this module only filters, orders, pages and writes them.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django import forms
 from django.core.paginator import Paginator
@@ -17,12 +22,14 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
-from projects.exports import csv_lines, csv_response, neutralise, territory_label
+from committees.models import AgendaItem, AgendaItemQuerySet, Committee, Decision, Meeting
+from projects.history import end_of_day, rows_as_of
 from projects.models import Axis, Reserve
-from projects.views import htmx_vary
 
-from .models import AgendaItem, AgendaItemQuerySet, Committee, Decision
+from .data import PortfolioProject
+from .exports import csv_lines, csv_response, neutralise, territory_label
 
 PAGE_SIZE = 25
 DATE_INVALID = "Saisissez une date valide, par exemple 31/12/2026."
@@ -134,6 +141,7 @@ def register(request: HttpRequest) -> tuple[DecisionFilterForm, AgendaItemQueryS
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def decision_list(request: HttpRequest) -> HttpResponse:
     form, items = register(request)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -144,10 +152,10 @@ def decision_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
-    template = "committees/decision_list.html"
+    template = "reports/decision_list.html"
     if request.htmx and not request.htmx.boosted:
         template += "#decision-rows"
-    return htmx_vary(render(request, template, context))
+    return render(request, template, context)
 
 
 CSV_HEADER = [
@@ -165,7 +173,7 @@ CSV_HEADER = [
 
 def csv_record(item: AgendaItem) -> list[str]:
     """One row of the export; every text that a spreadsheet would take for a formula is
-    neutralised (projects.exports)."""
+    neutralised (exports.neutralise)."""
     meeting, project = item.meeting, item.project
     day = timezone.localtime(meeting.starts_at).strftime("%d/%m/%Y")
     texts = [
@@ -200,3 +208,119 @@ def decision_list_csv(request: HttpRequest) -> HttpResponse:
     response = csv_response(csv_lines(CSV_HEADER, records()), name)
     add_never_cache_headers(response)
     return response
+
+
+# --- the decisions and reserves of the portfolio's projects ----------------------------------
+
+
+@dataclass
+class DecisionRow:
+    """A committee decision on a project, as the report shows it."""
+
+    project_id: int
+    meeting: Meeting
+    decision: str
+    motive: str
+    decided_at: datetime
+    project: PortfolioProject | None = None
+
+    @property
+    def label(self) -> str:
+        return Decision(self.decision).label if self.decision in Decision.values else ""
+
+    @property
+    def decided_on(self) -> date:
+        return timezone.localdate(self.decided_at)
+
+    @property
+    def is_positive(self) -> bool:
+        return self.decision in (
+            Decision.FAVORABLE,
+            Decision.FAVORABLE_RESERVES,
+            Decision.VALIDATED,
+            Decision.VALIDATED_CONDITIONS,
+            Decision.NOTED,
+        )
+
+
+@dataclass
+class ReserveRow:
+    text: str
+    due_on: date | None
+    is_blocking: bool
+    created_at: datetime
+
+
+def visible_meetings(access):
+    manager = Meeting.objects
+    return manager.all() if access is None else manager.visible_to(access)
+
+
+def decisions_of(project_ids: list[int], *, as_of: date | None, access) -> list[DecisionRow]:
+    """Every decision recorded on these projects, oldest first (two queries).
+
+    As of a day, the agenda items are read from their history as they were at the end of that
+    day (an amended decision shows as it stood then). Only the decisions the user may read are
+    kept (Access.reads_decision: a partner reads those whose minutes are validated); `access`
+    None is a trusted internal call.
+    """
+    if as_of is None:
+        items = list(
+            AgendaItem.objects.filter(project_id__in=project_ids, decided_at__isnull=False)
+            .exclude(decision="")
+            .values("project_id", "meeting_id", "decision", "motive", "decided_at")
+        )
+    else:
+        moment = end_of_day(as_of)
+        items = [
+            {
+                "project_id": item.project_id,
+                "meeting_id": item.meeting_id,
+                "decision": item.decision,
+                "motive": item.motive,
+                "decided_at": item.decided_at,
+            }
+            for item in rows_as_of(AgendaItem, moment, project_id__in=project_ids)
+            if item.decision and item.decided_at and item.decided_at <= moment
+        ]
+    meeting_ids = {item["meeting_id"] for item in items}
+    meetings = {
+        m.pk: m
+        for m in visible_meetings(access).filter(pk__in=meeting_ids).select_related("committee")
+    }
+    rows = [
+        DecisionRow(
+            project_id=item["project_id"],
+            meeting=meetings[item["meeting_id"]],
+            decision=item["decision"],
+            motive=item["motive"],
+            decided_at=item["decided_at"],
+        )
+        for item in items
+        if item["meeting_id"] in meetings
+        and (
+            access is None
+            or access.reads_decision(
+                AgendaItem(project_id=item["project_id"]), meetings[item["meeting_id"]]
+            )
+        )
+    ]
+    rows.sort(key=lambda d: (d.decided_at, d.meeting.starts_at))
+    return rows
+
+
+def open_reserves_of(project_ids: list[int], *, as_of: date | None) -> dict[int, list[ReserveRow]]:
+    """The reserves not lifted (now, or at the end of the day from the history), by project."""
+    if as_of is None:
+        reserves = Reserve.objects.open().filter(project_id__in=project_ids)
+    else:
+        moment = end_of_day(as_of)
+        reserves = [
+            r
+            for r in rows_as_of(Reserve, moment, project_id__in=project_ids)
+            if r.created_at <= moment and (r.lifted_at is None or r.lifted_at > moment)
+        ]
+    by_project: dict[int, list[ReserveRow]] = defaultdict(list)
+    for r in sorted(reserves, key=lambda r: (r.created_at, r.id)):
+        by_project[r.project_id].append(ReserveRow(r.text, r.due_on, r.is_blocking, r.created_at))
+    return by_project

@@ -1,0 +1,109 @@
+"""What a report covers, read once from the request for every report: the page, its htmx
+fragment, the portfolio PDF and the exports.
+
+`ReportScope.from_request` reads the territories (the current one; another the user reports on
+by ?territoire=<code>; every territory with ?territoire=tous for national readers), the as-of
+day and the filters, for the user's access. Out of scope answers 404 (as a missing territory);
+bad input raises InvalidReport, which every report answers the same way: 400, in French.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.http import Http404, HttpRequest, HttpResponseBadRequest
+
+from projects.access import Access
+from projects.models import Territory
+
+from .data import PortfolioProject, portfolio
+from .forms import ALL, ReportFilterForm
+
+
+class InvalidReport(ValueError):
+    """Query parameters that a report cannot use; `messages` say why, in French."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+    def response(self) -> HttpResponseBadRequest:
+        """The answer of a file (PDF, export): a French text, one line per parameter."""
+        return HttpResponseBadRequest(
+            "Paramètres invalides.\n" + "\n".join(self.messages) + "\n",
+            content_type="text/plain; charset=utf-8",
+        )
+
+
+@dataclass
+class ReportScope:
+    access: Access
+    territories: list[Territory]
+    national: bool  # every territory (?territoire=tous)
+    form: ReportFilterForm
+    as_of: date | None = None
+    filters: dict = field(default_factory=dict)  # portfolio() keyword arguments
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> ReportScope:
+        """The scope asked for; Http404 out of scope. Check `errors` (pages show them next to
+        the filters) or call `check()` (files answer InvalidReport)."""
+        access = request.access
+        territories, national = requested_territories(request)
+        form = ReportFilterForm(
+            request.GET or None, territories=territories, national=access.reports_nationally
+        )
+        scope = cls(access=access, territories=territories, national=national, form=form)
+        if form.is_bound and form.is_valid():
+            scope.as_of = form.cleaned_data.get("date")
+            scope.filters = form.portfolio_filters()
+        return scope
+
+    @property
+    def errors(self) -> list[str]:
+        form = self.form
+        if not form.is_bound or form.is_valid():
+            return []
+        return [
+            f"{form.fields[name].label if name in form.fields else name} : {error}"
+            for name, errors in form.errors.items()
+            for error in errors
+        ]
+
+    def check(self) -> ReportScope:
+        if errors := self.errors:
+            raise InvalidReport(errors)
+        return self
+
+    @property
+    def single(self) -> Territory | None:
+        """The one territory of the report, None for several or the national one."""
+        return self.territories[0] if len(self.territories) == 1 and not self.national else None
+
+    def rows(self) -> list[PortfolioProject]:
+        """The portfolio of the scope, as the user may see it."""
+        return portfolio(self.territories, as_of=self.as_of, access=self.access, **self.filters)
+
+
+def requested_territories(request: HttpRequest) -> tuple[list[Territory], bool]:
+    """The territories a report covers and whether it is the national one; 404 out of scope.
+
+    Without `territoire`: the current territory. With it: a territory by national code, which
+    must be one the user reports on (another territory answers 404, as a missing one); national
+    readers and admins may name any territory, or all of them with `territoire=tous`.
+    """
+    access = request.access
+    wanted = request.GET.get("territoire", "").strip()
+    if not wanted:
+        if request.territory is None:
+            raise Http404("Aucun territoire.")
+        return [request.territory], False
+    if wanted == ALL:
+        if not access.reports_nationally:
+            raise Http404("Le rapport national est réservé aux lecteurs nationaux.")
+        return list(Territory.objects.order_by("name")), True
+    territory = Territory.objects.filter(code=wanted).first()
+    if territory is None or not access.reports_on(territory.pk):
+        raise Http404("Territoire introuvable.")
+    return [territory], False
