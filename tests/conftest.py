@@ -1,17 +1,21 @@
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
-from projects.models import Role
+from committees.models import Committee, CommitteeMember
+from projects.models import Role, Stage
 
 from .factories import (
+    FundingLineFactory,
     MembershipFactory,
     OrganisationFactory,
     ProjectFactory,
     TerritoryFactory,
     UserFactory,
+    make_meeting,
 )
 from .utils import use_tasks_backend
 
@@ -96,3 +100,47 @@ def worker_queue(settings):
     use_tasks_backend("django_tasks_db.DatabaseBackend")
     yield
     use_tasks_backend(settings.TASKS["default"]["BACKEND"])
+
+
+# --- committees -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cotech(territory, users):
+    committee = Committee.objects.create(
+        territory=territory, kind=Committee.Kind.COTECH, name="Comité technique", quorum=2
+    )
+    for name, role in [("coordinator", "chair"), ("member", "member"), ("partner", "member")]:
+        CommitteeMember.objects.create(committee=committee, user=users[name], role=role)
+    CommitteeMember.objects.create(
+        committee=committee, name="Agnès Externe", email="agnes@region.example.fr", role="guest"
+    )
+    return committee
+
+
+@pytest.fixture
+def copil(territory, users):
+    committee = Committee.objects.create(
+        territory=territory, kind=Committee.Kind.COPIL, name="Comité de pilotage"
+    )
+    CommitteeMember.objects.create(committee=committee, user=users["coordinator"], role="chair")
+    CommitteeMember.objects.create(committee=committee, user=users["member"], role="co_chair")
+    return committee
+
+
+@pytest.fixture
+def meeting(cotech):
+    return make_meeting(cotech)
+
+
+@pytest.fixture
+def eligible_projects(territory, users):
+    projects = []
+    for title in ["Friche de la fonderie", "Station hydrogène", "Académie de la forge"]:
+        project = ProjectFactory(
+            territory=territory, title=title, stage=Stage.ELIGIBLE, total_cost=Decimal("200000")
+        )
+        project.lead_users.add(users["lead"])
+        FundingLineFactory(project=project, amount=Decimal("200000"))
+        projects.append(project)
+    return projects

@@ -1,8 +1,11 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
+from committees.models import Meeting
 from projects.lifecycle import save_change
 from projects.models import (
     Axis,
@@ -142,3 +145,11 @@ class MilestoneFactory(DatedFactory):
     project = factory.SubFactory(ProjectFactory)
     title = "Lancement des travaux"
     due_on = factory.Faker("date_between", start_date="today", end_date="+1y")
+
+
+def make_meeting(committee, days: int = 10) -> Meeting:
+    return Meeting.objects.create(
+        committee=committee,
+        starts_at=timezone.now() + timedelta(days=days),
+        place="Hôtel de l'agglomération, Chaumont",
+    )

@@ -36,12 +36,12 @@ from projects.admin import REVERT_REFUSED
 from projects.lifecycle import Freezable
 from projects.models import Application, ApplicationProject, Call, Stage
 
-from .committees.conftest import make_meeting
 from .factories import (
     FundingLineFactory,
     IndicatorFactory,
     OrganisationFactory,
     ProjectFactory,
+    make_meeting,
 )
 from .projects.test_applications import answer_all
 from .utils import text

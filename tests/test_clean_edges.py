@@ -12,8 +12,7 @@ from projects.models import Document, Project, validate_single_line
 from tdi.downloads import safe_filename
 from tdi.middleware import BAD_FORM, BAD_REQUEST
 
-from .committees.conftest import make_meeting
-from .factories import ProjectFactory
+from .factories import ProjectFactory, make_meeting
 from .projects.test_documents import PDF_BYTES
 from .projects.test_form_choices import new_project_data
 from .utils import text

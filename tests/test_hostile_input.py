@@ -50,16 +50,12 @@ from committees.models import AgendaItem, Decision, Invitation, Meeting
 from projects.models import Application, Document, ReportJob, Reserve, Stage
 
 from . import test_permission_matrix as matrix
-from .committees import conftest as committee_fixtures
+from .factories import make_meeting
 from .test_audit import World
 from .test_permission_matrix import FILES, PDF_BYTES
 
 pytestmark = pytest.mark.django_db
 
-# The committees' fixtures, for this module outside their folder.
-cotech = committee_fixtures.cotech
-meeting = committee_fixtures.meeting
-eligible_projects = committee_fixtures.eligible_projects
 # The permission matrix's people (a national reader, the administrator as national admin) and
 # their clients (anonymous: not logged in).
 people = matrix.people
@@ -114,7 +110,7 @@ def subjects(territory, users, project, cotech, meeting, eligible_projects) -> d
     meeting.add_project(eligible_projects[0], by=coordinator)
     meeting.add_item(kind=AgendaItem.Kind.INFORMATION, title="Point d'information", by=coordinator)
     # Held, a decision with reserves on its project: the decision, minutes and reserve forms.
-    held = committee_fixtures.make_meeting(cotech, days=5)
+    held = make_meeting(cotech, days=5)
     held.add_project(eligible_projects[1], by=coordinator)
     held.convene(by=coordinator)
     held.hold(by=coordinator, at=held.starts_at)

@@ -22,8 +22,13 @@ from committees.models import (
 from projects.lifecycle import Frozen
 from projects.models import Application, ApplicationProject, Call, Project, Reserve, Stage
 
-from .committees.conftest import make_meeting
-from .factories import FundingLineFactory, IndicatorFactory, OrganisationFactory, ProjectFactory
+from .factories import (
+    FundingLineFactory,
+    IndicatorFactory,
+    OrganisationFactory,
+    ProjectFactory,
+    make_meeting,
+)
 from .projects.test_applications import answer_all
 from .utils import text
 

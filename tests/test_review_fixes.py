@@ -33,11 +33,7 @@ def cotech(territory, users):
     return committee
 
 
-@pytest.fixture
-def meeting(cotech):
-    from .committees.conftest import make_meeting
-
-    return make_meeting(cotech)
+# `meeting` is the shared fixture (tests/conftest.py), on this module's smaller COTECH.
 
 
 @pytest.fixture

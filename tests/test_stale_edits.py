@@ -8,7 +8,7 @@ import pytest
 from committees.models import Attendance, CommitteeMember
 from projects.lifecycle import save_change
 
-from .committees.conftest import make_meeting
+from .factories import make_meeting
 from .utils import text
 
 pytestmark = pytest.mark.django_db

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def held(users, copil, territory):
     """A held COPIL (chair: coordinator, co-chair: member) requiring the chairs' approval, with
     its information item noted and attendance taken."""
-    from .conftest import make_meeting
+    from ..factories import make_meeting
 
     copil.requires_chair_approval = True
     copil.save()

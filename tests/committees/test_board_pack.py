@@ -24,7 +24,13 @@ from projects.access import Access
 from projects.models import Document, ReportJob, Reserve, Role, Stage
 from tdi import pdf_merge
 
-from ..factories import FundingLineFactory, IndicatorFactory, MembershipFactory, UserFactory
+from ..factories import (
+    FundingLineFactory,
+    IndicatorFactory,
+    MembershipFactory,
+    UserFactory,
+    make_meeting,
+)
 from ..projects.test_documents import PDF_BYTES, make_document
 from ..test_audit import World
 from ..utils import (
@@ -37,7 +43,6 @@ from ..utils import (
     pdf_text,
     structure,
 )
-from .conftest import make_meeting
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from committees.models import AgendaItem, Attendance, Decision, Meeting
 from projects.models import Project, Reserve, Stage
 
+from ..factories import make_meeting
 from ..utils import pdf_text
-from .conftest import make_meeting
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ import pytest
 
 from committees.models import Attendance, Decision
 
-from ..test_pdf import Listener, assert_nothing_embedded, hostile_markup, pdf_text
+from ..tdi.test_pdf import Listener, assert_nothing_embedded, hostile_markup, pdf_text
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from committees.models import AgendaItem, Attendance, Decision, Meeting
 
+from ..factories import make_meeting
 from ..utils import text
-from .conftest import make_meeting
 from .test_flow import pdf_text
 
 pytestmark = pytest.mark.django_db

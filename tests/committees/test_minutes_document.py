@@ -11,8 +11,8 @@ from committees.documents import render_minutes_pdf
 from committees.models import Attendance, Decision
 from projects.models import Stage
 
+from ..factories import make_meeting
 from ..utils import pdf_text, text
-from .conftest import make_meeting
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from committees.models import (
     ReplyStatus,
 )
 
-from .conftest import make_meeting
+from ..factories import make_meeting
 
 pytestmark = pytest.mark.django_db
 

@@ -4,8 +4,8 @@ from django.core import mail
 from committees.models import AgendaItem, Attendance, Decision, Meeting
 from projects.models import Stage
 
+from ..factories import make_meeting
 from ..utils import text
-from .conftest import make_meeting
 
 pytestmark = pytest.mark.django_db
 
@@ -353,7 +353,7 @@ def test_meeting_page_query_count_is_bounded(
 
 
 def test_an_unseated_partner_reads_the_agenda_of_every_meeting(client_for, users, meeting, copil):
-    from .conftest import make_meeting
+    from ..factories import make_meeting
 
     other = make_meeting(copil, days=20)  # the partner does not sit on the COPIL
     assert client_for("partner").get(f"/seances/{other.pk}/").status_code == 200

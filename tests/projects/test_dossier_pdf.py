@@ -26,7 +26,7 @@ from projects.models import (
 )
 
 from ..factories import FundingLineFactory, IndicatorFactory, MilestoneFactory, ProjectFactory
-from ..test_pdf import Listener, assert_nothing_embedded, hostile_markup, pdf_text
+from ..tdi.test_pdf import Listener, assert_nothing_embedded, hostile_markup, pdf_text
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from projects.models import Axis, FundingLine, Indicator, Organisation, Stage
 
-from ..factories import FundingLineFactory, IndicatorFactory, OrganisationFactory, ProjectFactory
+from ...factories import FundingLineFactory, IndicatorFactory, OrganisationFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 

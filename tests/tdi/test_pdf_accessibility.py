@@ -21,11 +21,11 @@ from projects.dossier import render_dossier_pdf
 from tdi.formats import french_date
 from tdi.pdf import html_to_pdf
 
-from .projects.test_dossier_pdf import PROJECTS, build_application, stored_pdf, submit
-from .test_archives import held, world  # noqa: F401 (fixtures)
+from ..projects.test_dossier_pdf import PROJECTS, build_application, stored_pdf, submit
+from ..test_archives import held, world  # noqa: F401 (fixtures)
+from ..utils import HEADING, Tagged, kind_of, pdf_text, reader_of
+from .reports.test_portfolio_pdf import funders, get_pdf, portfolio_projects  # noqa: F401 (fixtures)
 from .test_pdf import funded_project, sheet_url  # noqa: F401 (fixture)
-from .test_portfolio import funders, get_pdf, portfolio_projects  # noqa: F401 (fixtures)
-from .utils import HEADING, Tagged, kind_of, pdf_text, reader_of
 
 pytestmark = pytest.mark.django_db
 

@@ -29,8 +29,7 @@ from projects.models import (
 )
 from tdi.reports.todo import INDICATOR_PERIOD, LIMIT, Kind, todo_for
 
-from .committees.conftest import copil, cotech  # noqa: F401  (fixtures)
-from .factories import (
+from ...factories import (
     IndicatorFactory,
     MembershipFactory,
     MilestoneFactory,
@@ -38,8 +37,8 @@ from .factories import (
     ProjectFactory,
     UserFactory,
 )
-from .test_audit import World
-from .utils import text, use_tasks_backend
+from ...test_audit import World
+from ...utils import text, use_tasks_backend
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

@@ -10,7 +10,7 @@ from committees.models import AgendaItem, Attendance, Committee, CommitteeMember
 from projects.access import Access
 from projects.models import Axis, Reserve, Stage
 
-from ..factories import FundingLineFactory, ProjectFactory
+from ...factories import FundingLineFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -22,9 +22,8 @@ from projects.models import (
 )
 from tdi.formats import euros, number
 
-from .factories import FundingLineFactory, IndicatorFactory, OrganisationFactory, ProjectFactory
-from .test_pdf import pdf_text
-from .utils import text
+from ...factories import FundingLineFactory, IndicatorFactory, OrganisationFactory, ProjectFactory
+from ...utils import pdf_text, text
 
 pytestmark = pytest.mark.django_db
 

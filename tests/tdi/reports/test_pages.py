@@ -13,8 +13,8 @@ from projects.lifecycle import save_change
 from projects.models import FundingLine, Stage
 from tdi.reports.data import key_figures, portfolio
 
-from .factories import FundingLineFactory, IndicatorFactory, OrganisationFactory, ProjectFactory
-from .utils import text
+from ...factories import FundingLineFactory, IndicatorFactory, OrganisationFactory, ProjectFactory
+from ...utils import text
 
 pytestmark = pytest.mark.django_db
 

@@ -16,13 +16,13 @@ from projects.access import Access
 from projects.models import FundingLine, Organisation, Stage
 from tdi.pdf import BASE_URL, RefusedResource, StaticOnlyFetcher, render_pdf
 
-from .factories import (
+from ..factories import (
     FundingLineFactory,
     IndicatorFactory,
     MilestoneFactory,
     OrganisationFactory,
 )
-from .utils import pdf_text
+from ..utils import pdf_text
 
 pytestmark = pytest.mark.django_db
 

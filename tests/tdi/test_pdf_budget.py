@@ -7,13 +7,13 @@ import pytest
 
 from tdi import pdf
 
-from .utils import text
+from ..utils import text
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_project_description_has_a_length(client_for, project):
-    from .projects.test_edit import edit_data
+    from ..projects.test_edit import edit_data
 
     project.stage = "drafting"
     project.save()
