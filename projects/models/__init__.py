@@ -1,7 +1,97 @@
-"""The projects app's models: the registry (territories, projects and their rows, the stage
-workflow) and the calls for projects with their applications."""
+"""The projects app's models, by subject:
 
-from .applications import *  # noqa: F403
-from .audit import *  # noqa: F403
-from .jobs import *  # noqa: F403
-from .registry import *  # noqa: F403
+- `tenancy`: territories, organisations, memberships, national roles;
+- `workflow`: the stages of a project and the moves between them;
+- `registry`: projects and their rows (funding plan, indicators, milestones, documents,
+  reserves);
+- `calls`: calls for projects, their sections, applications;
+- `jobs`: documents produced in the background;
+- `audit`, `validators`: the queryset that keeps the history, the fields' validators.
+"""
+
+from ..access import NationalRole, Role
+from .audit import TrackedQuerySet
+from .calls import (
+    Application,
+    ApplicationProject,
+    ApplicationStatus,
+    Call,
+    CallSection,
+    SectionAnswer,
+)
+from .jobs import ReportJob, ReportJobStatus, ReportKind
+from .registry import (
+    Axis,
+    Document,
+    DocumentKind,
+    FundingInstrument,
+    FundingLine,
+    FundingStatus,
+    Indicator,
+    IndicatorKind,
+    Milestone,
+    Project,
+    Reserve,
+    document_upload_to,
+)
+from .tenancy import Membership, NationalMembership, Organisation, OrganisationKind, Territory
+from .validators import validate_not_future, validate_single_line, validate_siren
+from .workflow import (
+    AUTOMATIC,
+    COORDINATOR,
+    LEAD,
+    LEAD_EDITABLE_STAGES,
+    MAIN_PATH,
+    MOVES,
+    PRIVATE_STAGES,
+    PROGRESS_STAGES,
+    SIDE_STAGES,
+    Move,
+    Stage,
+)
+
+__all__ = [
+    "AUTOMATIC",
+    "COORDINATOR",
+    "LEAD",
+    "LEAD_EDITABLE_STAGES",
+    "MAIN_PATH",
+    "MOVES",
+    "PRIVATE_STAGES",
+    "PROGRESS_STAGES",
+    "SIDE_STAGES",
+    "Application",
+    "ApplicationProject",
+    "ApplicationStatus",
+    "Axis",
+    "Call",
+    "CallSection",
+    "Document",
+    "DocumentKind",
+    "FundingInstrument",
+    "FundingLine",
+    "FundingStatus",
+    "Indicator",
+    "IndicatorKind",
+    "Membership",
+    "Milestone",
+    "Move",
+    "NationalMembership",
+    "NationalRole",
+    "Organisation",
+    "OrganisationKind",
+    "Project",
+    "ReportJob",
+    "ReportJobStatus",
+    "ReportKind",
+    "Reserve",
+    "Role",
+    "SectionAnswer",
+    "Stage",
+    "Territory",
+    "TrackedQuerySet",
+    "document_upload_to",  # named by the migrations
+    "validate_not_future",
+    "validate_single_line",
+    "validate_siren",
+]

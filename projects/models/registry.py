@@ -1,15 +1,14 @@
-"""Territories, organisations, memberships and the project registry with its stage workflow."""
+"""The project registry: projects and their rows (funding plan, indicators, milestones,
+documents, reserves)."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.db.models.functions import Length
@@ -19,298 +18,22 @@ from simple_history.models import HistoricalRecords
 
 from tdi.downloads import UPLOAD_TYPES
 
-from ..access import Access, Actor, NationalRole, Right, Role
+from ..access import Access, Right
 from ..lifecycle import HistoryCause, save_change
 from .audit import TrackedQuerySet
-
-
-def validate_siren(value: str) -> None:
-    """A SIREN is nine digits whose Luhn checksum is valid."""
-    if not re.fullmatch(r"\d{9}", value):
-        raise ValidationError("Le SIREN doit comporter exactement 9 chiffres.")
-    total = 0
-    for index, char in enumerate(reversed(value)):
-        digit = int(char)
-        if index % 2 == 1:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    if total % 10:
-        raise ValidationError("Ce SIREN n'est pas valide (clé de contrôle incorrecte).")
-
-
-# C0, DEL and C1: what ends a line or a header, or shows as nothing, in a name that goes to mail
-# subjects, PDF titles, file names and CSV cells.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
-def validate_single_line(value: str) -> None:
-    """A name or a title is one line of visible text: no control character."""
-    if CONTROL_CHARACTERS.search(value):
-        raise ValidationError(
-            "Caractères de contrôle interdits (retour à la ligne, tabulation…).", code="control"
-        )
-
-
-def validate_not_future(value) -> None:
-    """A date that records a fact (done, measured, answered) is today or before."""
-    if value and value > timezone.localdate():
-        raise ValidationError(
-            "Cette date enregistre un fait : elle ne peut pas être postérieure à aujourd'hui.",
-            code="future",
-        )
-
-
-class TerritoryQuerySet(TrackedQuerySet):
-    def reachable_by(self, access) -> TerritoryQuerySet:
-        """The territories the user works in (every one for national roles)."""
-        return self.filter(Access.of(access).q_territories("pk"))
-
-
-class Territory(models.Model):
-    """A Territoire d'industrie: the unit that owns projects, committees and memberships."""
-
-    name = models.CharField("nom", max_length=200, validators=[validate_single_line])
-    code = models.CharField(
-        "code national",
-        max_length=12,
-        unique=True,
-        null=True,
-        blank=True,
-        validators=[RegexValidator(r"^ti-\d{4}$", "Le code doit avoir la forme ti-1234.")],
-    )
-    prefix = models.CharField(
-        "préfixe des références",
-        max_length=6,
-        validators=[RegexValidator(r"^[A-Z]{1,6}$", "De 1 à 6 lettres majuscules.")],
-    )
-    region = models.CharField("région", max_length=100, validators=[validate_single_line])
-    department = models.CharField(
-        "département", max_length=100, blank=True, validators=[validate_single_line]
-    )
-    intercommunalities = models.ManyToManyField(
-        "Organisation", verbose_name="intercommunalités", blank=True, related_name="+"
-    )
-    organisations = models.ManyToManyField(
-        "Organisation",
-        verbose_name="organisations du territoire",
-        blank=True,
-        related_name="territories",
-        help_text="Les organisations proposées dans les formulaires du territoire.",
-    )
-
-    objects = TerritoryQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[organisations])
-
-    class Meta:
-        verbose_name = "territoire"
-        ordering = ["name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class OrganisationKind(models.TextChoices):
-    COMPANY = "company", "Entreprise"
-    EPCI = "epci", "EPCI / collectivité"
-    STATE = "state", "État"
-    REGION = "region", "Région"
-    PUBLIC_OPERATOR = "operator", "Opérateur public"
-    CLUSTER = "cluster", "Cluster / association"
-    TRAINING = "training", "Formation"
-    CHAMBER = "chamber", "Chambre consulaire"
-
-
-class Organisation(models.Model):
-    """A company, local authority, State service, funder or association taking part in projects."""
-
-    Kind = OrganisationKind
-
-    name = models.CharField("nom", max_length=200, unique=True, validators=[validate_single_line])
-    kind = models.CharField("type", max_length=20, choices=Kind.choices)
-    siren = models.CharField(
-        "SIREN", max_length=9, blank=True, validators=[validate_siren], db_index=True
-    )
-
-    objects = TrackedQuerySet.as_manager()
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = "organisation"
-        ordering = ["name"]
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=OrganisationKind.values), name="organisation_kind_valid"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Membership(models.Model):
-    """A user's role in one territory, on behalf of an organisation."""
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="memberships",
-        verbose_name="utilisateur",
-    )
-    territory = models.ForeignKey(
-        Territory, on_delete=models.CASCADE, related_name="memberships", verbose_name="territoire"
-    )
-    role = models.CharField("rôle", max_length=20, choices=Role.choices)
-    organisation = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="memberships",
-        verbose_name="organisation",
-    )
-
-    objects = TrackedQuerySet.as_manager()
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = "appartenance"
-        constraints = [
-            models.UniqueConstraint(fields=["user", "territory"], name="membership_unique"),
-            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} — {self.territory} ({self.get_role_display()})"
-
-
-class NationalMembership(models.Model):
-    """A role held outside territories: the national reader, or the national admin (DESIGN §8)."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="national_membership",
-        verbose_name="utilisateur",
-    )
-    role = models.CharField("rôle national", max_length=20, choices=NationalRole.choices)
-    organisation = models.ForeignKey(
-        Organisation,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="organisation",
-    )
-
-    objects = TrackedQuerySet.as_manager()
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = "rôle national"
-        verbose_name_plural = "rôles nationaux"
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(role__in=NationalRole.values), name="national_role_valid"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.user} — {self.get_role_display()}"
-
-
-class Stage(models.TextChoices):
-    IDEA = "idea", "Idée"
-    DRAFTING = "drafting", "En rédaction"
-    SUBMITTED = "submitted", "Déposé"
-    ELIGIBLE = "eligible", "Recevable"
-    COTECH = "cotech", "Examen COTECH"
-    RESERVES = "reserves", "Levée de réserves"
-    READY_COPIL = "ready_copil", "Avis favorable COTECH"
-    COPIL = "copil", "Examen COPIL"
-    APPROVED = "approved", "Validé (labellisé TI)"
-    FINANCING = "financing", "Financement en cours"
-    FUNDED = "funded", "Financé"
-    IN_PROGRESS = "in_progress", "En réalisation"
-    DONE = "done", "Réalisé"
-    CLOSED = "closed", "Clôturé"
-    REJECTED = "rejected", "Non retenu"
-    REDIRECTED = "redirected", "Réorienté"
-    WITHDRAWN = "withdrawn", "Retiré"
-    SUSPENDED = "suspended", "Suspendu"
-    ABANDONED = "abandoned", "Abandonné"
-
-
-# Who may make a move (projects.access.Actor): the project's lead (or a coordinator), only a
-# coordinator, or only a committee.
-LEAD, COORDINATOR, AUTOMATIC = Actor.LEAD, Actor.COORDINATOR, Actor.COMMITTEE
-
-
-@dataclass(frozen=True)
-class Move:
-    actor: str
-    motive_required: bool = False
-    label: str = ""
-
-
-S = Stage
-PRE_APPROVAL_WITHDRAWABLE = [S.IDEA, S.DRAFTING, S.SUBMITTED, S.ELIGIBLE, S.RESERVES, S.READY_COPIL]
-# The allowed moves, keyed (from, to). The committees app drives the AUTOMATIC ones.
-MOVES: dict[tuple[str, str], Move] = {
-    (S.IDEA, S.DRAFTING): Move(LEAD, label="Commencer la rédaction"),
-    (S.DRAFTING, S.SUBMITTED): Move(LEAD, label="Déposer le projet"),
-    (S.SUBMITTED, S.ELIGIBLE): Move(COORDINATOR, label="Déclarer recevable"),
-    (S.SUBMITTED, S.DRAFTING): Move(COORDINATOR, True, "Renvoyer en rédaction"),
-    (S.ELIGIBLE, S.DRAFTING): Move(COORDINATOR, True, "Renvoyer en rédaction"),
-    (S.ELIGIBLE, S.COTECH): Move(AUTOMATIC),
-    (S.COTECH, S.ELIGIBLE): Move(AUTOMATIC),
-    (S.COTECH, S.READY_COPIL): Move(AUTOMATIC),
-    (S.COTECH, S.RESERVES): Move(AUTOMATIC, True),
-    (S.COTECH, S.DRAFTING): Move(AUTOMATIC, True),
-    (S.COTECH, S.REJECTED): Move(AUTOMATIC, True),
-    (S.COTECH, S.REDIRECTED): Move(AUTOMATIC, True),
-    (S.RESERVES, S.READY_COPIL): Move(AUTOMATIC),
-    (S.READY_COPIL, S.COPIL): Move(AUTOMATIC),
-    (S.COPIL, S.READY_COPIL): Move(AUTOMATIC),
-    (S.COPIL, S.APPROVED): Move(AUTOMATIC),
-    (S.COPIL, S.ELIGIBLE): Move(AUTOMATIC, True),
-    (S.COPIL, S.REJECTED): Move(AUTOMATIC, True),
-    (S.APPROVED, S.FINANCING): Move(LEAD, label="Lancer les demandes de financement"),
-    (S.FINANCING, S.FUNDED): Move(COORDINATOR, label="Déclarer le financement acquis"),
-    (S.FUNDED, S.IN_PROGRESS): Move(LEAD, label="Démarrer la réalisation"),
-    (S.IN_PROGRESS, S.DONE): Move(LEAD, label="Déclarer le projet réalisé"),
-    (S.DONE, S.CLOSED): Move(COORDINATOR, label="Clôturer le projet"),
-    # Amending a committee decision first takes the project back to its examination stage.
-    **{(s, S.COTECH): Move(AUTOMATIC, True) for s in (S.READY_COPIL, S.RESERVES, S.DRAFTING)},
-    **{(s, S.COTECH): Move(AUTOMATIC, True) for s in (S.REJECTED, S.REDIRECTED)},
-    **{(s, S.COPIL): Move(AUTOMATIC, True) for s in (S.APPROVED, S.ELIGIBLE, S.REJECTED)},
-    **{(s, S.WITHDRAWN): Move(LEAD, True, "Retirer le projet") for s in PRE_APPROVAL_WITHDRAWABLE},
-    **{
-        (s, S.SUSPENDED): Move(COORDINATOR, True, "Suspendre le projet")
-        for s in (S.FINANCING, S.FUNDED, S.IN_PROGRESS)
-    },
-    **{
-        (S.SUSPENDED, s): Move(COORDINATOR, True, f"Reprendre ({s.label.lower()})")
-        for s in (S.FINANCING, S.FUNDED, S.IN_PROGRESS)
-    },
-    **{
-        (s, S.ABANDONED): Move(LEAD, True, "Abandonner le projet")
-        for s in (S.APPROVED, S.FINANCING, S.FUNDED, S.IN_PROGRESS, S.SUSPENDED)
-    },
-}
-
-# The normal path of a project, shown as a track on its page.
-MAIN_PATH = [
-    S.IDEA, S.DRAFTING, S.SUBMITTED, S.ELIGIBLE, S.COTECH, S.READY_COPIL, S.COPIL,
-    S.APPROVED, S.FINANCING, S.FUNDED, S.IN_PROGRESS, S.DONE, S.CLOSED,
-]  # fmt: skip
-SIDE_STAGES = [S.REJECTED, S.REDIRECTED, S.WITHDRAWN, S.SUSPENDED, S.ABANDONED]
-# Stages that only the coordinator and the project's leads may see.
-PRIVATE_STAGES = [S.IDEA, S.DRAFTING]
-# Stages in which a lead may edit the whole project, and those in which only progress fields.
-LEAD_EDITABLE_STAGES = [S.IDEA, S.DRAFTING, S.RESERVES]
-PROGRESS_STAGES = [S.FINANCING, S.FUNDED, S.IN_PROGRESS, S.DONE, S.SUSPENDED]
+from .tenancy import Organisation, Territory
+from .validators import validate_not_future, validate_single_line
+from .workflow import (
+    AUTOMATIC,
+    LEAD_EDITABLE_STAGES,
+    MAIN_PATH,
+    MOVES,
+    PRIVATE_STAGES,
+    PROGRESS_STAGES,
+    SIDE_STAGES,
+    Move,
+    Stage,
+)
 
 
 class Axis(models.TextChoices):

@@ -26,18 +26,10 @@ from tdi.pdf import official_document
 from ..access import Access, Right
 from ..lifecycle import Archive, Freezable, Lifecycle, Step
 from .audit import TrackedQuerySet
-from .registry import (
-    PRIVATE_STAGES,
-    SIDE_STAGES,
-    FundingLine,
-    IndicatorKind,
-    Organisation,
-    OrganisationKind,
-    Project,
-    Territory,
-    validate_not_future,
-    validate_single_line,
-)
+from .registry import FundingLine, IndicatorKind, Project
+from .tenancy import Organisation, OrganisationKind, Territory
+from .validators import validate_not_future, validate_single_line
+from .workflow import PRIVATE_STAGES, SIDE_STAGES
 
 JOB_KINDS = (IndicatorKind.JOBS_CREATED, IndicatorKind.JOBS_KEPT)
 
