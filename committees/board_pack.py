@@ -46,7 +46,7 @@ from projects.models import (
     ReportJob,
     Stage,
 )
-from projects.views import with_rows_of
+from projects.views.lookup import with_rows_of
 from tdi.pdf import TOO_LONG, PdfBudgetExceeded, render_pdf
 from tdi.pdf_merge import Part, join, stamp
 

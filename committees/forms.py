@@ -2,7 +2,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from projects.forms import localized_fields, territory_organisations, territory_users
+from projects.forms.fields import localized_fields, territory_organisations, territory_users
 from projects.models import validate_single_line
 
 from .models import (

@@ -143,9 +143,9 @@ def test_a_row_added_in_a_progress_update_must_be_complete(client_for, project, 
 
 
 def test_an_edit_does_not_revert_a_concurrent_stage_move(project, users):
-    from projects.forms import ProjectForm
+    from projects.forms.projects import ProjectForm
     from projects.models import Project
-    from projects.views import save_project
+    from projects.views.projects import save_project
 
     from .projects.test_edit import edit_data
 

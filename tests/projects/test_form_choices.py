@@ -7,7 +7,8 @@ import pytest
 
 from committees.forms import MemberForm, ReserveForm
 from committees.models import Committee, CommitteeMember
-from projects.forms import ApplicationForm, ProjectForm, build_formsets
+from projects.forms.applications import ApplicationForm
+from projects.forms.projects import ProjectForm, build_formsets
 from projects.models import Application, Call, FundingLine, Organisation, Project, Role, Stage
 
 from ..factories import MembershipFactory, OrganisationFactory, UserFactory

@@ -13,16 +13,16 @@ from accounts.once import sent_once
 from tdi.http import forbid_unless, posted_id, redirect_after_post
 from tdi.pdf import archived_pdf_response, pdf_response
 
-from .dossier import render_dossier_pdf
-from .forms import (
+from ..dossier import render_dossier_pdf
+from ..forms.applications import (
     ApplicationForm,
     ApplicationItemForm,
     IncludeProjectForm,
     OutcomeForm,
     SectionAnswerForm,
 )
-from .models import Application, Call, SectionAnswer
-from .versions import EditVersion, Part, last_ids, stale
+from ..models import Application, Call, SectionAnswer
+from ..versions import EditVersion, Part, last_ids, stale
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,17 +1,15 @@
-import filetype
+"""The project form (drafting mode, or progress mode past drafting), its rows (funding lines,
+indicators, milestones) as formsets, the stage move and the list's filters."""
+
 from django import forms
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from tdi.formats import file_size, french_date, number
+from tdi.formats import french_date, number
 
-from .models import (
-    Application,
-    ApplicationProject,
+from ..models import (
     Axis,
-    Document,
     FundingLine,
     Indicator,
     IndicatorKind,
@@ -21,63 +19,8 @@ from .models import (
     Role,
     Stage,
     Territory,
-    validate_not_future,
 )
-
-
-def territory_organisations(territory: Territory) -> models.QuerySet[Organisation]:
-    """The organisations a form of the territory offers: its directory, never another's."""
-    return territory.organisations.order_by("name")
-
-
-def territory_users(territory: Territory) -> models.QuerySet:
-    """The accounts a form of the territory offers: those with a membership in it."""
-    return (
-        get_user_model()
-        .objects.filter(memberships__territory=territory)
-        .order_by("last_name", "first_name", "username")
-    )
-
-
-class ModelMultipleChoiceField(forms.ModelMultipleChoiceField):
-    """Django's, refusing a key beyond 64 bits as an unknown choice before any query: SQLite
-    raises OverflowError on it in the IN (...) the field checks its choices with (Django
-    guards only the = lookup), a 500 for a forged form."""
-
-    def clean(self, value):
-        for key in value if isinstance(value, list | tuple) else ():
-            try:
-                out_of_range = not -(2**63) <= int(key) < 2**63
-            except (TypeError, ValueError):
-                continue  # not a number: Django refuses it with its own message
-            if out_of_range:
-                raise ValidationError(
-                    self.error_messages["invalid_choice"],
-                    code="invalid_choice",
-                    params={"value": key},
-                )
-        return super().clean(value)
-
-
-def localized_fields(field: models.Field, **kwargs) -> forms.Field:
-    """Decimal inputs accept French writing (1 250 000,50), dates use the date picker and
-    multiple choices refuse a forged key out of range."""
-    if isinstance(field, models.ManyToManyField):
-        kwargs.setdefault("form_class", ModelMultipleChoiceField)
-    if isinstance(field, models.DecimalField):
-        kwargs.setdefault("localize", True)
-        formfield = field.formfield(**kwargs)
-        formfield.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
-        formfield.error_messages["invalid"] = (
-            "Saisissez un montant, par exemple 1 250 000 ou 12,50."
-        )
-        return formfield
-    if isinstance(field, models.DateField):
-        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-        formfield = field.formfield(**kwargs)
-        formfield.error_messages["invalid"] = "Saisissez une date valide (jj/mm/aaaa)."
-        return formfield
-    return field.formfield(**kwargs)
+from .fields import localized_fields, territory_organisations
 
 
 class ProjectForm(forms.ModelForm):
@@ -258,6 +201,8 @@ def _formset(form, formset=ProjectRowsFormSet, *, progress: bool = False):
 
 # Prefix → (formset for full edit, formset for progress edit); the prefixes are in French
 # because they show in the "add a row" URL.
+
+
 FORMSETS = {
     "financement": (_formset(FundingLineForm), None),
     "indicateurs": (
@@ -316,118 +261,6 @@ class StageMoveForm(forms.Form):
         move = self.moves.get(cleaned.get("stage"))
         if move and move.motive_required and not cleaned.get("reason", "").strip():
             self.add_error("reason", "Le motif est obligatoire pour ce changement d'étape.")
-        return cleaned
-
-
-def detect_content_type(upload) -> str | None:
-    """The document's type read from its content (magic bytes), never from its name."""
-    head = upload.read(8192)
-    upload.seek(0)
-    kind = filetype.guess(head)
-    if kind is not None:
-        # OpenDocument and OOXML files are zip archives; filetype tells them apart by content.
-        return kind.mime if kind.mime in Document.EXTENSIONS else None
-    if b"\x00" in head:
-        return None
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            head[:-3].decode("utf-8")  # the sample may cut a multi-byte character
-        except UnicodeDecodeError:
-            return None
-    return "text/csv" if upload.name.lower().endswith(".csv") else "text/plain"
-
-
-class DocumentForm(forms.ModelForm):
-    class Meta:
-        model = Document
-        fields = ["title", "kind", "file"]
-        help_texts = {
-            "file": "PDF, image PNG ou JPEG, document Word, Excel ou OpenDocument, CSV ou texte ; "
-            f"{file_size(settings.DOCUMENT_MAX_SIZE)} au plus."
-        }
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.DOCUMENT_MAX_SIZE:
-            raise ValidationError(
-                f"Le fichier pèse {file_size(upload.size)} : la limite est de "
-                f"{file_size(settings.DOCUMENT_MAX_SIZE)}."
-            )
-        content_type = detect_content_type(upload)
-        if content_type is None:
-            raise ValidationError(
-                "Ce type de fichier n'est pas accepté (le contenu est vérifié, pas seulement "
-                "l'extension) : déposez un PDF, une image, un document bureautique ou un CSV."
-            )
-        self.instance.content_type = content_type
-        self.instance.size = upload.size
-        self.instance.original_name = upload.name[-255:]
-        return upload
-
-
-class ReplaceDocumentForm(DocumentForm):
-    class Meta(DocumentForm.Meta):
-        fields = ["file"]
-        labels = {"file": "Nouvelle version"}
-        # Not Django's « Actuellement : <storage path> » with a link the site does not serve:
-        # the page shows the current version itself.
-        widgets = {"file": forms.FileInput}
-
-
-class ReserveLiftForm(forms.Form):
-    proof = forms.CharField(
-        label="Justification",
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Ce qui montre que la réserve est levée (délibération, courrier, pièce…).",
-    )
-    document = forms.ModelChoiceField(
-        label="Pièce justificative (document du projet)",
-        required=False,
-        queryset=Document.objects.none(),
-        empty_label="— Aucune —",
-    )
-
-    def __init__(self, *args, project: Project, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["document"].queryset = project.documents.all()
-        self.fields["document"].error_messages["invalid_choice"] = (
-            "Ce document n'appartient pas au projet."
-        )
-
-    def clean(self):
-        cleaned = super().clean()
-        if not (cleaned.get("proof") or "").strip() and not cleaned.get("document"):
-            raise ValidationError("Indiquez la justification ou choisissez une pièce.")
-        return cleaned
-
-
-class ReserveDecisionForm(forms.Form):
-    """The coordination's answer to a proposed lift: accept, or refuse with a motive."""
-
-    decision = forms.ChoiceField(
-        label="Décision",
-        choices=[("accept", "Accepter la levée"), ("refuse", "Refuser la levée")],
-        error_messages={
-            "required": "Choisissez d'accepter ou de refuser la levée.",
-            "invalid_choice": "Choisissez d'accepter ou de refuser la levée.",
-        },
-    )
-    motive = forms.CharField(
-        label="Motif",
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Obligatoire en cas de refus ; il est montré au porteur.",
-    )
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("decision") == "refuse" and not (cleaned.get("motive") or "").strip():
-            self.add_error("motive", "Le motif du refus est obligatoire.")
         return cleaned
 
 
@@ -496,97 +329,3 @@ class ProjectFilterForm(forms.Form):
             )
         order = self.SORTS.get(data.get("tri") or "-modifie")[0]
         return projects.order_by(order, "pk")
-
-
-class ApplicationForm(forms.ModelForm):
-    class Meta:
-        model = Application
-        fields = ["call", "applicant", "title", "contact_name", "contact_email", "contact_phone"]
-
-    def __init__(self, *args, territory: Territory, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["applicant"].queryset = territory_organisations(territory)
-        self.fields["applicant"].error_messages["invalid_choice"] = (
-            "Cette structure est inconnue : choisissez-la dans la liste."
-        )
-        if self.instance.pk:
-            del self.fields["call"]
-
-
-class SectionAnswerForm(forms.Form):
-    """One section of a dossier, within the length its call sets (counted on the page as one
-    types); what was typed stays in the field when it is too long."""
-
-    text = forms.CharField(
-        label="Texte", required=False, max_length=50000, widget=forms.Textarea(attrs={"rows": 8})
-    )
-
-    def __init__(self, *args, section=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.section = section
-
-    def clean_text(self):
-        text = self.cleaned_data["text"]
-        limit = self.section.max_length if self.section else None
-        if limit and len(text) > limit:
-            raise ValidationError(
-                f"{number(len(text) - limit)} caractères en trop : la rubrique en admet "
-                f"{number(limit)} au plus. Votre texte est conservé ci-dessous ; raccourcissez-le "
-                "puis enregistrez."
-            )
-        return text
-
-
-class IncludeProjectForm(forms.Form):
-    project = forms.ModelChoiceField(
-        label="Projet",
-        queryset=Project.objects.none(),
-        error_messages={"invalid_choice": "Ce projet ne peut pas être inclus dans ce dossier."},
-    )
-    requested_amount = forms.DecimalField(
-        label="Aide sollicitée",
-        min_value=0,
-        max_digits=14,
-        decimal_places=2,
-        localize=True,
-        error_messages={"invalid": "Saisissez un montant, par exemple 250 000."},
-    )
-    rank = forms.IntegerField(label="Rang", min_value=1, max_value=99, initial=1)
-
-    def __init__(self, *args, application: Application, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["project"].queryset = application.candidate_projects()
-        self.fields["project"].label_from_instance = lambda p: f"{p.reference} — {p.title}"
-
-
-class ApplicationItemForm(forms.ModelForm):
-    class Meta:
-        model = ApplicationProject
-        fields = ["requested_amount", "rank"]
-        formfield_callback = localized_fields
-
-
-class OutcomeForm(forms.Form):
-    status = forms.ChoiceField(
-        label="Réponse",
-        choices=[
-            (s.value, s.label)
-            for s in (
-                Application.Status.SELECTED,
-                Application.Status.NOT_SELECTED,
-                Application.Status.WITHDRAWN,
-            )
-        ],
-    )
-    on = forms.DateField(
-        label="Date de la réponse",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Saisissez une date valide."},
-        validators=[validate_not_future],
-    )
-    comment = forms.CharField(
-        label="Commentaire",
-        required=False,
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )

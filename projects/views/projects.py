@@ -1,61 +1,38 @@
+"""The project pages: the territory's list, creation, the edit form (drafting or progress mode),
+the project page, its sheet PDF, stage moves, archiving, and the history « as of » a day."""
+
 from datetime import date, datetime, time
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.once import sent_once
-from tdi.downloads import attachment
 from tdi.http import forbid_unless, posted_id, redirect_after_post
 from tdi.pdf import pdf_response, render_pdf
 
-from .access import Right
-from .forms import (
+from ..forms.documents import DocumentForm
+from ..forms.projects import (
     FORMSETS,
-    DocumentForm,
     ProgressForm,
     ProjectFilterForm,
     ProjectForm,
-    ReplaceDocumentForm,
-    ReserveDecisionForm,
-    ReserveLiftForm,
     StageMoveForm,
     build_formsets,
     formset_kwargs,
 )
-from .history import project_as_of, project_timeline
-from .middleware import SESSION_KEY
-from .models import Document, FundingLine, Indicator, Milestone, Project, Reserve, Territory
-from .versions import EditVersion, Part, keep_theirs, stale
-
-
-def visible_projects(request: HttpRequest):
-    return Project.objects.visible_to(request.access)
-
-
-def get_project(request: HttpRequest, pk: int, *, details: bool = False) -> Project:
-    """The project if the user may see it (otherwise 404, exactly as for a missing id); with
-    `details`, 403 unless they may also read its funding plan, documents and history."""
-    queryset = visible_projects(request).select_related("territory", "lead_organisation", "epci")
-    project = get_object_or_404(queryset, pk=pk)
-    if details:
-        forbid_unless(request.access.sees_details(project), request.access.why_not(Right.DETAILS))
-    return project
-
-
-def edit_mode_or_403(request: HttpRequest, project: Project) -> str:
-    """How the user may edit the project ('full', 'progress'), or a 403 that says why not."""
-    mode = request.access.edit_mode(project)
-    if mode is None:
-        raise PermissionDenied(request.access.why_not_edit(project))
-    return mode
+from ..forms.reserves import ReserveDecisionForm, ReserveLiftForm
+from ..history import project_as_of, project_timeline
+from ..middleware import SESSION_KEY
+from ..models import FundingLine, Indicator, Milestone, Project, Territory
+from ..versions import EditVersion, Part, keep_theirs, stale
+from .lookup import edit_mode_or_403, get_project, visible_projects, with_rows
 
 
 @require_POST
@@ -283,30 +260,6 @@ def detail_context(request: HttpRequest, project: Project) -> dict:
     }
 
 
-def with_rows_of(projects):
-    """The projects with their people, funding plan, indicators, milestones, documents and
-    reserves (the sheet's rows), in a fixed number of queries."""
-    return projects.select_related("territory", "lead_organisation", "epci").prefetch_related(
-        "lead_users",
-        "partners",
-        Prefetch("funding_lines", FundingLine.objects.select_related("funder")),
-        "indicators",
-        "milestones",
-        Prefetch("documents", Document.objects.select_related("uploaded_by")),
-        Prefetch(
-            "reserves",
-            Reserve.objects.select_related(
-                "owner", "lifted_by", "proof_document", "proposed_by", "proposed_document"
-            ),
-        ),
-    )
-
-
-def with_rows(project: Project) -> Project:
-    """The project again, with its rows (with_rows_of)."""
-    return with_rows_of(Project.objects.filter(pk=project.pk)).get()
-
-
 @require_GET
 def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     project = with_rows(get_project(request, pk))
@@ -406,152 +359,3 @@ def project_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- documents ---------------------------------------------------------------------------
-
-
-@require_POST
-@sent_once
-def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    project = get_project(request, pk)
-    edit_mode_or_403(request, project)
-    form = DocumentForm(request.POST, request.FILES)
-    if form.is_valid():
-        document = form.save(commit=False)
-        document.project = project
-        document.uploaded_by = request.user
-        document._change_reason = "Dépôt du document"
-        document.save()
-        messages.success(request, f"Le document « {document.title} » a été déposé.")
-        return redirect_after_post(request, project.get_absolute_url() + "#documents")
-    context = detail_context(request, project)
-    context["document_form"] = form
-    if request.htmx:
-        return render(request, "projects/project_detail.html#document-form", context)
-    return render(request, "projects/document_form.html", context, status=200)
-
-
-@require_http_methods(["GET", "POST"])
-def document_replace(request: HttpRequest, pk: int, doc_pk: int) -> HttpResponse:
-    project = get_project(request, pk)
-    document = get_object_or_404(project.documents, pk=doc_pk)
-    edit_mode_or_403(request, project)
-    form = ReplaceDocumentForm(request.POST or None, request.FILES or None, instance=document)
-    version = EditVersion(Part("le document", Document.history.filter(id=document.pk)))
-    conflict = stale(request, version)
-    if request.method == "POST" and form.is_valid() and not conflict:
-        # The old file stays in storage: the previous history row still points to it.
-        document = form.save(commit=False)
-        document.uploaded_by = request.user
-        document.uploaded_at = timezone.now()
-        document._change_reason = "Nouvelle version du document"
-        document.save()
-        messages.success(request, f"Une nouvelle version de « {document.title} » a été déposée.")
-        return redirect(project.get_absolute_url() + "#documents")
-    if conflict:
-        document.refresh_from_db()  # the page names the version now current
-    return render(
-        request,
-        "projects/document_replace.html",
-        {
-            "project": project,
-            "document": document,
-            "form": form,
-            "version": version,
-            "conflict": conflict,
-        },
-        status=409 if conflict else 200,
-    )
-
-
-def serve_document(path: str, name: str, content_type: str) -> FileResponse:
-    """A stored file as a download; history rows keep the path, so both go through storage."""
-    try:
-        handle = Document._meta.get_field("file").storage.open(path, "rb")
-    except FileNotFoundError as missing:
-        raise Http404("Fichier introuvable") from missing
-    return attachment(handle, name, content_type)
-
-
-@require_GET
-def document_download(request: HttpRequest, pk: int, doc_pk: int) -> FileResponse:
-    project = get_project(request, pk, details=True)
-    document = get_object_or_404(project.documents, pk=doc_pk)
-    return serve_document(document.file.name, document.original_name, document.content_type)
-
-
-@require_GET
-def document_version_download(
-    request: HttpRequest, pk: int, doc_pk: int, history_id: int
-) -> FileResponse:
-    project = get_project(request, pk, details=True)
-    version = get_object_or_404(
-        Document.history.filter(project_id=project.pk, id=doc_pk), history_id=history_id
-    )
-    return serve_document(version.file, version.original_name, version.content_type)
-
-
-@require_POST
-def reserve_lift(request: HttpRequest, pk: int, reserve_pk: int) -> HttpResponse:
-    """The lead proposes the lift of a reserve with a proof; the coordination lifts it directly."""
-    project = with_rows(get_project(request, pk))
-    reserve = get_object_or_404(project.reserves.all(), pk=reserve_pk)
-    access = request.access
-    if access.manages(project.territory_id):
-        forbid_unless(access.may_decide_lift(reserve), access.why_not_decide_lift(reserve))
-        act, done = reserve.lift, "La réserve est levée."
-    else:
-        forbid_unless(access.may_propose_lift(reserve), access.why_not_propose_lift(reserve))
-        act, done = reserve.propose_lift, "La levée est proposée à la coordination."
-    form = ReserveLiftForm(request.POST, project=project, prefix=f"reserve-{reserve.pk}")
-    if form.is_valid():
-        try:
-            act(
-                by=request.user,
-                proof=form.cleaned_data["proof"],
-                document=form.cleaned_data["document"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-    if form.is_valid():
-        messages.success(request, done)
-        return redirect_after_post(request, project.get_absolute_url() + "#reserves")
-    return reserve_form_response(request, project, reserve, "lift_forms", form)
-
-
-@require_POST
-def reserve_lift_decide(request: HttpRequest, pk: int, reserve_pk: int) -> HttpResponse:
-    """The coordination accepts the lift proposed for a reserve, or refuses it with a motive."""
-    project = with_rows(get_project(request, pk))
-    reserve = get_object_or_404(project.reserves.all(), pk=reserve_pk)
-    access = request.access
-    forbid_unless(access.may_decide_lift(reserve), access.why_not_decide_lift(reserve))
-    form = ReserveDecisionForm(request.POST, prefix=f"reserve-{reserve.pk}")
-    if form.is_valid():
-        accept = form.cleaned_data["decision"] == "accept"
-        try:
-            (reserve.accept_lift if accept else reserve.refuse_lift)(
-                by=request.user, motive=form.cleaned_data["motive"]
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-    if form.is_valid():
-        messages.success(request, "La réserve est levée." if accept else "La levée est refusée.")
-        return redirect_after_post(request, project.get_absolute_url() + "#reserves")
-    return reserve_form_response(request, project, reserve, "decision_forms", form)
-
-
-def reserve_form_response(
-    request: HttpRequest,
-    project: Project,
-    reserve: Reserve,
-    forms_key: str,
-    form: ReserveLiftForm | ReserveDecisionForm,
-) -> HttpResponse:
-    """A lift form that failed, with its message: the reserve for htmx, else the page."""
-    reserve.refresh_from_db()  # as stored: a refused step left nothing in the database
-    context = detail_context(request, project)
-    context[forms_key][reserve.pk] = form
-    context["reserve"] = reserve
-    if request.htmx:
-        return render(request, "projects/project_detail.html#reserve", context)
-    context["timeline"] = project_timeline(project, limit=8)
-    return render(request, "projects/project_detail.html", context)
