@@ -348,52 +348,33 @@ def merge(pack: BoardPack) -> bytes:
 def start_job(meeting: Meeting, user) -> ReportJob:
     """The pack in the background: the user's job still under way for this meeting, or a new
     one."""
-    under_way = (
-        ReportJob.objects.filter(
-            kind=ReportJob.Kind.BOARD_PACK,
-            created_by=user,
-            parameters__meeting=meeting.pk,
-            status__in=[ReportJob.Status.QUEUED, ReportJob.Status.RUNNING],
-            created_at__gte=timezone.now() - ReportJob.STALE_AFTER,
-        )
-        .order_by("-created_at")
-        .first()
-    )
-    if under_way is not None:
-        return under_way
-    job = ReportJob.objects.create(
-        kind=ReportJob.Kind.BOARD_PACK,
-        parameters={
-            "meeting": meeting.pk,
-            # The job page shows this as the scope of the document.
-            "territory_names": [f"{meeting.title} — {meeting.committee.territory.name}"],
-            "file_name": file_name(meeting),
-        },
-        created_by=user,
-    )
-    build_board_pack.enqueue(job.pk)
-    return job
+    parameters = {
+        "meeting": meeting.pk,
+        # The job page shows this as the scope of the document.
+        "territory_names": [f"{meeting.title} — {meeting.committee.territory.name}"],
+        "file_name": file_name(meeting),
+    }
+    return ReportJob.ask(ReportJob.Kind.BOARD_PACK, user, parameters)
 
 
 @task
 def build_board_pack(job_id: int) -> None:
     """Produce the pack of a ReportJob for the user who asked, and store it."""
     job = ReportJob.objects.select_related("created_by").get(pk=job_id)
-    jobs = ReportJob.objects.filter(pk=job_id)
-    jobs.update(status=ReportJob.Status.RUNNING, progress=5)
+    if not job.start():
+        return  # finished, or another worker has it
     try:
-        access = Access.of(job.created_by)
-        # Read again as the user may read it now: a meeting they lost is not built.
-        meeting = (
-            Meeting.objects.visible_to(access)
-            .select_related("committee", "committee__territory")
-            .get(pk=job.parameters["meeting"])
-        )
-        pack = gather_pack(meeting, access)
-        jobs.update(progress=10)
-        pdf = render_board_pack(
-            pack, budget=False, progress=lambda percent: jobs.update(progress=percent)
-        )
+        with job.alive():
+            access = Access.of(job.created_by)
+            # Read again as the user may read it now: a meeting they lost is not built.
+            meeting = (
+                Meeting.objects.visible_to(access)
+                .select_related("committee", "committee__territory")
+                .get(pk=job.parameters["meeting"])
+            )
+            pack = gather_pack(meeting, access)
+            job.advance(10)
+            pdf = render_board_pack(pack, budget=False, progress=job.advance)
         job.store(pdf, f"dossier-de-seance-{job.pk}.pdf")
     except Exception:
         logger.exception("Échec de la préparation du dossier de séance n° %s", job_id)

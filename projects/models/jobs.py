@@ -4,18 +4,28 @@ A `ReportJob` is a technical record: what was asked, by whom, how far the worker
 file it produced. It carries no business data of its own (the report reads the projects, whose
 history is kept), so it has no audit history: its progress is written many times per document,
 with `QuerySet.update()`, and a history row for each step would only fill the database.
+
+A job survives its worker. The task takes the job (`start`: one more attempt) and, while it
+works, a heartbeat says it is alive (`alive()`, every LEASE / 4). A running job whose heartbeat
+is older than LEASE has lost its worker (killed, machine restarted): `recover` queues it again,
+up to MAX_ATTEMPTS, then marks it failed with a French message. The job page recovers the job
+it shows, and `manage.py recover_jobs` all of them (cron). A second run of a job that another
+worker holds, or that is finished, stops at once.
 """
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 __all__ = ["ReportJob", "ReportJobStatus", "ReportKind"]
 
@@ -23,6 +33,18 @@ __all__ = ["ReportJob", "ReportJobStatus", "ReportKind"]
 class ReportKind(models.TextChoices):
     PORTFOLIO = "portfolio", "Rapport de portefeuille (PDF)"
     BOARD_PACK = "board_pack", "Dossier de séance (PDF)"
+
+
+# The task that produces each kind, by its path (as the task queue records it).
+TASKS = {
+    ReportKind.PORTFOLIO: "tdi.reports.document.build_portfolio",
+    ReportKind.BOARD_PACK: "committees.board_pack.build_board_pack",
+}
+INTERRUPTED = (
+    "La génération a été interrompue à plusieurs reprises (le service de production des "
+    "documents s'est arrêté). Relancez la demande ; si l'échec se répète, signalez-le à "
+    "l'administrateur de la plateforme."
+)
 
 
 class ReportJobStatus(models.TextChoices):
@@ -40,6 +62,10 @@ class ReportJob(models.Model):
     # A job still unfinished after this long is shown as stuck (no worker running?), and a new
     # click starts another.
     STALE_AFTER = timedelta(minutes=30)
+    # A running job's worker says it is alive at least this often; past it, the job is taken up
+    # again, at most MAX_ATTEMPTS times in all.
+    LEASE = timedelta(minutes=2)
+    MAX_ATTEMPTS = 3
 
     kind = models.CharField("type de document", max_length=20, choices=ReportKind.choices)
     parameters = models.JSONField("paramètres", default=dict, blank=True)
@@ -57,6 +83,8 @@ class ReportJob(models.Model):
     )
     created_at = models.DateTimeField("demandé le", auto_now_add=True)
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField("tentatives", default=0)
+    heartbeat_at = models.DateTimeField("signe de vie le", null=True, blank=True)
 
     class Meta:
         verbose_name = "génération de document"
@@ -74,6 +102,27 @@ class ReportJob(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("report_job", args=[self.pk])
+
+    @classmethod
+    def ask(cls, kind: str, user, parameters: dict) -> ReportJob:
+        """A document asked for in the background: the user's same request still under way (a
+        second click gets the first job), or a new job, queued for its task."""
+        under_way = (
+            cls.objects.filter(
+                kind=kind,
+                created_by=user,
+                parameters=parameters,
+                status__in=[ReportJobStatus.QUEUED, ReportJobStatus.RUNNING],
+                created_at__gte=timezone.now() - cls.STALE_AFTER,
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if under_way is not None:
+            return under_way
+        job = cls.objects.create(kind=kind, parameters=parameters, created_by=user)
+        import_string(TASKS[kind]).enqueue(job.pk)
+        return job
 
     def store(self, content: bytes, name: str) -> None:
         """The document is ready: its file is stored and the job done."""
@@ -93,3 +142,71 @@ class ReportJob(models.Model):
     @property
     def is_stale(self) -> bool:
         return not self.is_finished and self.created_at < timezone.now() - self.STALE_AFTER
+
+    # --- surviving the worker ---------------------------------------------------------------
+
+    @property
+    def is_abandoned(self) -> bool:
+        """Running, but its worker has not said it is alive for longer than LEASE."""
+        return self.status == ReportJobStatus.RUNNING and (
+            self.heartbeat_at is None or self.heartbeat_at < timezone.now() - self.LEASE
+        )
+
+    def start(self) -> bool:
+        """The task takes the job: running, one more attempt. False when the job is finished or
+        held by another worker that is alive: this run must stop."""
+        with transaction.atomic():
+            job = ReportJob.objects.select_for_update().get(pk=self.pk)
+            if job.is_finished or (job.status == ReportJobStatus.RUNNING and not job.is_abandoned):
+                return False
+            job.status, job.attempts = ReportJobStatus.RUNNING, job.attempts + 1
+            job.progress, job.heartbeat_at = 5, timezone.now()
+            job.save(update_fields=["status", "attempts", "progress", "heartbeat_at"])
+        self.status, self.attempts, self.progress = job.status, job.attempts, job.progress
+        self.heartbeat_at = job.heartbeat_at
+        return True
+
+    def advance(self, percent: int) -> None:
+        """The work goes on: its progress, and a sign of life."""
+        ReportJob.objects.filter(pk=self.pk, status=ReportJobStatus.RUNNING).update(
+            progress=percent, heartbeat_at=timezone.now()
+        )
+
+    @contextmanager
+    def alive(self):
+        """While the task works (a long rendering reports no progress), a thread says every
+        LEASE / 4 that the worker is alive."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            try:
+                while not stop.wait(self.LEASE.total_seconds() / 4):
+                    ReportJob.objects.filter(pk=self.pk, status=ReportJobStatus.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+            finally:
+                connection.close()  # this thread's own connection
+
+        thread = threading.Thread(target=beat, name=f"report-job-{self.pk}", daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            thread.join()
+
+    def recover(self) -> bool:
+        """An abandoned job queued again, or failed after MAX_ATTEMPTS; True if it was."""
+        with transaction.atomic():
+            job = ReportJob.objects.select_for_update().get(pk=self.pk)
+            if not job.is_abandoned:
+                return False
+            if job.attempts >= self.MAX_ATTEMPTS:
+                job.fail(INTERRUPTED)
+            else:
+                job.status, job.progress = ReportJobStatus.QUEUED, 0
+                job.save(update_fields=["status", "progress"])
+                task = import_string(TASKS[job.kind])
+                task.enqueue(job.pk)
+        self.refresh_from_db()
+        return True

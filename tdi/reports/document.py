@@ -287,21 +287,22 @@ def job_territories(parameters: dict) -> tuple[list[Territory], bool]:
 def build_portfolio(job_id: int) -> None:
     """Produce the portfolio PDF of a ReportJob and store it; the job records the progress."""
     job = ReportJob.objects.select_related("created_by").get(pk=job_id)
-    jobs = ReportJob.objects.filter(pk=job_id)
-    jobs.update(status=ReportJob.Status.RUNNING, progress=5)
+    if not job.start():
+        return  # finished, or another worker has it
     try:
-        parameters = job.parameters
-        territories, all_territories = job_territories(parameters)
-        as_of = date.fromisoformat(parameters["as_of"]) if parameters.get("as_of") else None
-        pdf = render_portfolio_pdf(
-            territories,
-            budget=False,  # the worker has the time
-            as_of=as_of,
-            filters=parameters.get("filters", {}),
-            user=job.created_by,
-            all_territories=all_territories,
-            progress=lambda percent: jobs.update(progress=percent),
-        )
+        with job.alive():
+            parameters = job.parameters
+            territories, all_territories = job_territories(parameters)
+            as_of = date.fromisoformat(parameters["as_of"]) if parameters.get("as_of") else None
+            pdf = render_portfolio_pdf(
+                territories,
+                budget=False,  # the worker has the time
+                as_of=as_of,
+                filters=parameters.get("filters", {}),
+                user=job.created_by,
+                all_territories=all_territories,
+                progress=job.advance,
+            )
         job.store(pdf, f"portefeuille-{job.pk}.pdf")
     except Exception:
         logger.exception("Échec de la génération du rapport n° %s", job_id)

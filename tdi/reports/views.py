@@ -21,7 +21,7 @@ from tdi.pdf import pdf_response
 from . import document
 from .charts import figure_charts
 from .data import key_figures
-from .document import build_portfolio, file_name, filter_labels, render_portfolio_pdf
+from .document import file_name, filter_labels, render_portfolio_pdf
 from .scope import InvalidReport, ReportScope
 from .todo import todo_for
 
@@ -105,20 +105,16 @@ def portfolio_pdf(request: HttpRequest) -> HttpResponse:
     name = file_name(territories, national, as_of)
     size = Project.objects.filter(territory__in=territories, is_archived=False).count()
     if national or len(territories) > 1 or size > document.SYNC_LIMIT:
-        job = ReportJob.objects.create(
-            kind=ReportJob.Kind.PORTFOLIO,
-            parameters={
-                "territories": "all" if national else [t.pk for t in territories],
-                "territory_names": ["Tous les territoires"]
-                if national
-                else [t.name for t in territories],
-                "as_of": as_of.isoformat() if as_of else None,
-                "filters": filters,
-                "file_name": name,
-            },
-            created_by=request.user,
-        )
-        build_portfolio.enqueue(job.pk)
+        parameters = {
+            "territories": "all" if national else [t.pk for t in territories],
+            "territory_names": ["Tous les territoires"]
+            if national
+            else [t.name for t in territories],
+            "as_of": as_of.isoformat() if as_of else None,
+            "filters": filters,
+            "file_name": name,
+        }
+        job = ReportJob.ask(ReportJob.Kind.PORTFOLIO, request.user, parameters)
         return redirect(job)
     pdf = render_portfolio_pdf(territories, as_of=as_of, filters=filters, user=request.user)
     return pdf_response(pdf, name, **{"Cache-Control": "private, no-store"})
@@ -143,6 +139,8 @@ def own_job(request: HttpRequest, pk: int) -> ReportJob:
 def report_job(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress of a background document; htmx polls the status fragment until it ends."""
     job = own_job(request, pk)
+    if job.is_abandoned:  # its worker died: taken up again (or failed, after three tries)
+        job.recover()
     file_size = None
     if job.status == ReportJob.Status.DONE and job.file:
         try:

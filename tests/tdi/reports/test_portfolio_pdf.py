@@ -425,6 +425,7 @@ def test_the_progress_fragment_polls_until_done(client_for, users, htmx_headers)
         parameters={"territories": [], "territory_names": ["Chaumont-Langres"]},
         status=ReportJob.Status.RUNNING,
         progress=30,
+        heartbeat_at=timezone.now(),  # its worker is alive
         created_by=users["partner"],
     )
     client = client_for("partner")
