@@ -14,6 +14,8 @@ from itertools import pairwise
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.text import capfirst
 
@@ -249,12 +251,25 @@ def end_of_day(day: date) -> datetime:
 
 def rows_as_of(model, moment: datetime, **filters) -> list:
     """The history rows that describe each object as it was at `moment`, deleted ones left
-    out, by id: the one « as of » reader, of the project's history page and of the reports."""
-    rows = model.history.filter(history_date__lte=moment, **filters).latest_of_each()
-    latest = {}  # two rows of one object at the same moment: the last written wins
-    for row in rows.order_by("id", "history_date", "history_id"):
-        latest[row.id] = row
-    return [row for row in latest.values() if row.history_type != "-"]
+    out, by id: the one « as of » reader, of the project's history page and of the reports.
+
+    One query: the rows up to `moment` numbered per object, newest first (two rows of one
+    object at the same moment: the last written wins), and the first of each kept. A window
+    reads each object's rows once; simple-history's `latest_of_each` compares every row with
+    the later ones of its object, which SQLite plans as a scan per row (3 s for 450 projects'
+    funding lines, against 0.1 s here)."""
+    newest_first = Window(
+        RowNumber(),
+        partition_by=[F("id")],
+        order_by=[F("history_date").desc(), F("history_id").desc()],
+    )
+    rows = (
+        model.history.filter(history_date__lte=moment, **filters)
+        .annotate(newest=newest_first)
+        .filter(newest=1)
+        .order_by("id")
+    )
+    return [row for row in rows if row.history_type != "-"]
 
 
 def project_as_of(project: Project, moment: datetime) -> dict | None:
