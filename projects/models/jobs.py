@@ -66,6 +66,8 @@ class ReportJob(models.Model):
     # again, at most MAX_ATTEMPTS times in all.
     LEASE = timedelta(minutes=2)
     MAX_ATTEMPTS = 3
+    # A finished document is kept this long, then deleted with its file (manage.py purge_jobs).
+    KEEP = timedelta(days=7)
 
     kind = models.CharField("type de document", max_length=20, choices=ReportKind.choices)
     parameters = models.JSONField("paramètres", default=dict, blank=True)

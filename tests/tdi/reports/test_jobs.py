@@ -119,3 +119,24 @@ def test_a_long_rendering_keeps_saying_it_is_alive(users, monkeypatch):
         beat = ReportJob.objects.get(pk=job.pk).heartbeat_at
     assert beat > started
     assert not ReportJob.objects.get(pk=job.pk).is_abandoned
+
+
+def test_purge_jobs_deletes_old_documents_and_their_files(client_for, asked):
+    run_worker()
+    asked.refresh_from_db()
+    storage, name = asked.file.storage, asked.file.name
+    assert asked.status == ReportJob.Status.DONE and storage.exists(name)
+    recent = ReportJob.objects.create(
+        kind=ReportJob.Kind.PORTFOLIO,
+        parameters={},
+        created_by=asked.created_by,
+        status=ReportJob.Status.DONE,
+        finished_at=timezone.now() - timedelta(days=6),
+    )
+    ReportJob.objects.filter(pk=asked.pk).update(finished_at=timezone.now() - timedelta(days=8))
+    out = io.StringIO()
+    call_command("purge_jobs", stdout=out)
+    assert "1 génération(s) supprimée(s), 1 fichier(s) effacé(s)." in out.getvalue()
+    assert not storage.exists(name)
+    assert list(ReportJob.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert client_for("coordinator").get(asked.get_absolute_url()).status_code == 404
