@@ -4,8 +4,11 @@ ReportScope; the exports, open data and the decisions register have their own mo
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
+from decimal import Decimal
 
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,18 +28,63 @@ from .document import file_name, filter_labels, render_portfolio_pdf
 from .scope import InvalidReport, ReportScope
 from .todo import todo_for
 
+# Funders listed by name under the chart; the others are added up on one line.
+FUNDERS_SHOWN = 20
+# Territories per page of the summary of a report covering several.
+TERRITORIES_PER_PAGE = 25
+
 
 def figures_context(scope: ReportScope) -> dict:
     rows = scope.rows()
     figures = key_figures(rows)
+    funders = figures["by_funder"]
     return {
         "form": scope.form,
         "territories": scope.territories,
+        "single": scope.single,
         "as_of": scope.as_of,
         "rows": rows,
         "figures": figures,
         "charts": figure_charts(figures),
+        "funders_shown": funders[:FUNDERS_SHOWN],
+        "funders_more": len(funders[FUNDERS_SHOWN:]),
     }
+
+
+def summaries(scope: ReportScope, rows: list, page_number) -> dict:
+    """A report of several territories shows them summed up, by region and by territory (a
+    page at a time), never every project of the country."""
+    count, cost, funding = defaultdict(int), defaultdict(Decimal), defaultdict(Decimal)
+    for row in rows:
+        count[row.territory_id] += 1
+        cost[row.territory_id] += row.total_cost
+        funding[row.territory_id] += row.funding_total
+    by_territory = [
+        {
+            "territory": t,
+            "count": count[t.pk],
+            "cost": cost[t.pk],
+            "funding": funding[t.pk],
+        }
+        for t in sorted(scope.territories, key=lambda t: (t.region, t.name))
+    ]
+    by_region = {}
+    for line in by_territory:
+        region = by_region.setdefault(
+            line["territory"].region,
+            {
+                "region": line["territory"].region,
+                "territories": 0,
+                "count": 0,
+                "cost": Decimal(0),
+                "funding": Decimal(0),
+            },
+        )
+        region["territories"] += 1
+        for key in ("count", "cost", "funding"):
+            region[key] += line[key]
+    page = Paginator(by_territory, TERRITORIES_PER_PAGE).get_page(page_number)
+    return {"by_region": list(by_region.values()), "territory_page": page}
 
 
 def status_of(scope: ReportScope) -> int:
@@ -89,6 +137,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def reports(request: HttpRequest) -> HttpResponse:
     scope = ReportScope.from_request(request)
     context = {**figures_context(scope), "query": request.GET.urlencode()}
+    if scope.single is None:
+        context.update(summaries(scope, context["rows"], request.GET.get("page")))
+        kept = request.GET.copy()
+        kept.pop("page", None)
+        context["page_query"] = kept.urlencode()
+        kept.pop("territoire", None)  # a territory's line opens its own report
+        context["drill_query"] = kept.urlencode()
     template = "reports/reports.html#report" if request.htmx else "reports/reports.html"
     return render(request, template, context, status=status_of(scope))
 

@@ -10,10 +10,16 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from projects.lifecycle import save_change
-from projects.models import FundingLine, Stage
+from projects.models import FundingLine, Stage, Territory
 from tdi.reports.data import key_figures, portfolio
 
-from ...factories import FundingLineFactory, IndicatorFactory, OrganisationFactory, ProjectFactory
+from ...factories import (
+    FundingLineFactory,
+    IndicatorFactory,
+    OrganisationFactory,
+    ProjectFactory,
+    TerritoryFactory,
+)
 from ...utils import text
 
 pytestmark = pytest.mark.django_db
@@ -176,10 +182,52 @@ def test_stranger_reports_on_its_own_territory_only(client_for, portfolio_data):
     assert "Friche de la fonderie" not in body
 
 
-def test_national_admin_sees_every_territory(client_for, portfolio_data):
-    body = text(client_for("admin").get("/rapports/?territoire=tous"))
-    assert "Projet meusien" in body and "Friche de la fonderie" in body
-    assert client_for("admin").get("/rapports/?territoire=ti-9999").status_code == 404
+def test_national_admin_sees_every_territory(client_for, portfolio_data, territory):
+    """The national report sums up territories and regions (issue 13): no project listed; each
+    territory's line opens its own report, which lists its projects."""
+    admin = client_for("admin")
+    body = text(admin.get("/rapports/?territoire=tous"))
+    assert "Par région" in body and "Par territoire" in body
+    assert "Projet meusien" not in body and "Friche de la fonderie" not in body
+    assert f'href="?territoire={territory.code}"' in body
+    assert "Friche de la fonderie" in text(admin.get(f"/rapports/?territoire={territory.code}"))
+    assert admin.get("/rapports/?territoire=ti-9999").status_code == 404
+
+
+def names(html: str) -> list[str]:
+    """The territories named in the rows of a summary table."""
+    return re.findall(r'<tr><th scope="row">(?:<a [^>]*>)?([^<]+)', html)
+
+
+def section(body: str, heading: str) -> str:
+    """The panel of the page under the heading of this id."""
+    return body.split(f'id="{heading}"', 1)[1].split("</section>", 1)[0]
+
+
+def test_the_national_report_pages_its_territories(client_for, users):
+    for index in range(30):
+        region = "Bretagne" if index % 2 else "Grand Est"
+        project = ProjectFactory(
+            territory=TerritoryFactory(
+                name=f"Territoire {index:02d}", code=f"ti-9{index:03d}", region=region
+            ),
+            stage=Stage.APPROVED,
+        )
+        FundingLineFactory(
+            project=project, funder=OrganisationFactory(name=f"Financeur {index:02d}")
+        )
+    admin = client_for("admin")
+    first = text(admin.get("/rapports/?territoire=tous"))
+    second = text(admin.get("/rapports/?territoire=tous&page=2"))
+    pages = [names(section(body, "h-territories")) for body in (first, second)]
+    assert "Page 1 sur 2" in section(first, "h-territories")
+    assert len(pages[0]) == 25  # a page of territories, by region then name
+    every = Territory.objects.order_by("region", "name").values_list("name", flat=True)
+    assert pages[0] + pages[1] == list(every)
+    # 30 funders: 20 by name, the others summed up in the total.
+    assert "et 10 autres financeurs, comptés dans le total" in first
+    # Both regions, each with its 15 territories (and the fixtures' own).
+    assert re.search(r"Bretagne</th><td class=\"num\">15</td>", first)
 
 
 def test_report_query_counts_do_not_grow(client_for, territory):
