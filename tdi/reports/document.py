@@ -8,6 +8,7 @@ background (django-tasks-db in production) while the page shows its progress.
 
 from __future__ import annotations
 
+import io
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from decimal import Decimal
 from django.tasks import task
 from django.utils import timezone
 from django.utils.text import slugify
+from pypdf.constants import PageLabelStyle
 
 from projects.access import Access
 from projects.models import (
@@ -30,6 +32,7 @@ from projects.models import (
     Territory,
 )
 from tdi.pdf import render_pdf
+from tdi.pdf_merge import Part, join, stamp
 
 from .charts import bar_chart, funder_chart_items
 from .data import ZERO, PortfolioProject, key_figures, portfolio
@@ -248,6 +251,9 @@ def portfolio_context(
     }
 
 
+TEMPLATE = "reports/portfolio_pdf.html"
+
+
 def render_portfolio_pdf(
     territories: list[Territory],
     *,
@@ -262,16 +268,52 @@ def render_portfolio_pdf(
 
     `filters` takes the keyword arguments of `portfolio()` (axis, stage, epci, funder);
     `user` limits the report to what that user may see (None: a trusted internal call);
-    `progress` is called with a percentage as the work goes on.
+    `progress` is called with a percentage as the work goes on. A report of several territories
+    is laid out a territory at a time (`render_by_territory`).
     """
     report = progress or (lambda _percent: None)
-    context = portfolio_context(
-        territories, as_of=as_of, filters=filters, user=user, all_territories=all_territories
-    )
+    arguments = {"as_of": as_of, "filters": filters, "user": user}
+    if len(territories) > 1 or all_territories:
+        return render_by_territory(
+            territories, all_territories=all_territories, report=report, budget=budget, **arguments
+        )
+    context = portfolio_context(territories, **arguments)
     report(30)
-    pdf = render_pdf("reports/portfolio_pdf.html", context, budget=budget)
+    pdf = render_pdf(TEMPLATE, context, budget=budget)
     report(90)
     return pdf
+
+
+def render_by_territory(
+    territories, *, all_territories: bool, report, budget: bool, **arguments
+) -> bytes:
+    """The summary of every territory (cover, key figures, the table by territory, charts),
+    then a chapter per territory with projects (its portfolio by stage, sheets, decisions),
+    each laid out on its own and joined (tdi.pdf_merge: bookmarks, « page N / M », the tags
+    of every part). WeasyPrint's memory is that of the largest territory, never of the whole
+    country (a national report in one document took 11 GB before failing)."""
+    summary = portfolio_context(territories, all_territories=all_territories, **arguments)
+    parts = [Part.of(render_pdf(TEMPLATE, {**summary, "part": "summary"}, budget=budget))]
+    with_projects = {sheet.row.territory_id for sheet in summary["sheets"]}
+    shown = [t for t in territories if t.pk in with_projects]
+    report(15)
+    for index, territory in enumerate(shown, start=1):
+        context = portfolio_context([territory], **arguments)
+        parts.append(Part.of(render_pdf(TEMPLATE, {**context, "part": "territory"}, budget=budget)))
+        report(15 + 75 * index // len(shown))
+    metadata = parts[0].reader.metadata
+    writer = join(parts, title=str(metadata.title), author=str(metadata.author or ""))
+    total = len(writer.pages)
+    for number, page in enumerate(writer.pages, start=1):
+        stamp(page, f"Rapport de portefeuille · page {number} / {total}")
+    writer.set_page_label(0, total - 1, PageLabelStyle.DECIMAL, start=1)
+    writer.add_outline_item(title="Synthèse", page_number=0)
+    for territory, part in zip(shown, parts[1:], strict=True):
+        writer.add_outline_item(title=territory.name, page_number=part.first - 1)
+    output = io.BytesIO()
+    writer.write(output)
+    report(95)
+    return output.getvalue()
 
 
 # --- the background task --------------------------------------------------------------------

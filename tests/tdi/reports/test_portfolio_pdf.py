@@ -23,7 +23,7 @@ from projects.models import (
 from tdi.formats import euros, number
 
 from ...factories import FundingLineFactory, IndicatorFactory, OrganisationFactory, ProjectFactory
-from ...utils import pdf_text, text
+from ...utils import HEADING, Tagged, kids, kind_of, pdf_text, structure, text
 
 pytestmark = pytest.mark.django_db
 
@@ -417,6 +417,46 @@ def test_the_national_report_covers_all_territories_for_national_admins(
     content = pdf_text(get_pdf(client, "?territoire=ti-0055"))
     assert "Port fluvial de Givet" in content
     assert "Extension de l'école de production" not in content
+
+
+def test_the_national_report_is_laid_out_a_territory_at_a_time(
+    client_for, portfolio_projects, territory, other_territory
+):
+    """Issue 13: a summary, then a chapter per territory, each rendered on its own and joined
+    with bookmarks, one page numbering and the structure of every part."""
+    client = client_for("admin")
+    job_url = client.get(f"{URL}?territoire=tous")["Location"]
+    job = ReportJob.objects.get()
+    assert job_url == job.get_absolute_url()
+    pdf = b"".join(client.get(f"{job_url}fichier.pdf").streaming_content)
+    tagged = Tagged(pdf)
+    reader = tagged.reader
+    chapters = sorted([territory, other_territory], key=lambda t: t.name)
+    marks = [(str(m.title), reader.get_destination_page_number(m) + 1) for m in reader.outline]
+    assert [title for title, _page in marks] == ["Synthèse", *(t.name for t in chapters)]
+    assert marks[0][1] == 1 and marks[1][1] < marks[2][1] <= len(reader.pages)
+    pages = [" ".join(page.extract_text().split()) for page in reader.pages]
+    total = len(pages)
+    for (_title, first), chapter in zip(marks[1:], chapters, strict=True):
+        opening = pages[first - 1].replace(" ", "")  # a title may wrap after a hyphen
+        assert f"Territoired’industrie{chapter.name}".replace(" ", "") in opening
+        assert "EnsembledesTerritoires" not in opening
+    assert all(f"Rapport de portefeuille · page {n} / {total}" in pages[n - 1] for n in (1, total))
+    # One /Part per document joined, each with its one title.
+    parts = [kid.get_object() for kid in kids(tagged.document)]
+    assert [kind_of(part) for part in parts] == ["Part"] * 3
+    for part in parts:
+        levels = [kind_of(e) for e in structure(part) if HEADING.fullmatch(kind_of(e))]
+        assert levels[0] == "H1" and levels.count("H1") == 1
+    # The summary lists no project sheet; each chapter its own territory's.
+    summary = " ".join(pages[: marks[1][1] - 1])
+    assert "Fiches projets" not in summary and "Chiffres clés" in summary
+    givet = " ".join(
+        pages[marks[2][1] - 1 :]
+        if chapters[1] == other_territory
+        else pages[marks[1][1] - 1 : marks[2][1] - 1]
+    )
+    assert "Port fluvial de Givet" in givet
 
 
 def test_the_progress_fragment_polls_until_done(client_for, users, htmx_headers):
