@@ -227,7 +227,7 @@ def render_board_pack(
     `progress` is called with a percentage as the work goes on."""
     report = progress or (lambda _percent: None)
     deadline = Deadline(budget)
-    pack.agenda_part = Part.of(render_pdf(AGENDA, pack.agenda, budget=budget))
+    pack.agenda_part = Part.of(render_pdf(AGENDA, {**pack.agenda, "joined": True}, budget=budget))
     report(15)
     for index, examined in enumerate(pack.included, start=1):
         deadline.check()
@@ -254,6 +254,7 @@ def sheet_context(pack: BoardPack, examined: Examined) -> dict:
         "moves": examined.moves,
         "access": pack.access,
         "generated_at": timezone.localdate(),
+        "joined": True,
     }
 
 
@@ -307,6 +308,7 @@ def pack_context(pack: BoardPack, total: int = 0) -> dict:
         "left_out_reason": pack.access.why_not(Right.DETAILS),
         "generated_at": timezone.now(),
         "document_date": timezone.now(),
+        "joined": True,
     }
 
 

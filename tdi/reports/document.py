@@ -293,13 +293,21 @@ def render_by_territory(
     of every part). WeasyPrint's memory is that of the largest territory, never of the whole
     country (a national report in one document took 11 GB before failing)."""
     summary = portfolio_context(territories, all_territories=all_territories, **arguments)
-    parts = [Part.of(render_pdf(TEMPLATE, {**summary, "part": "summary"}, budget=budget))]
+    parts = [
+        Part.of(render_pdf(TEMPLATE, {**summary, "part": "summary", "joined": True}, budget=budget))
+    ]
     with_projects = {sheet.row.territory_id for sheet in summary["sheets"]}
     shown = [t for t in territories if t.pk in with_projects]
     report(15)
     for index, territory in enumerate(shown, start=1):
         context = portfolio_context([territory], **arguments)
-        parts.append(Part.of(render_pdf(TEMPLATE, {**context, "part": "territory"}, budget=budget)))
+        parts.append(
+            Part.of(
+                render_pdf(
+                    TEMPLATE, {**context, "part": "territory", "joined": True}, budget=budget
+                )
+            )
+        )
         report(15 + 75 * index // len(shown))
     metadata = parts[0].reader.metadata
     writer = join(parts, title=str(metadata.title), author=str(metadata.author or ""))

@@ -3,6 +3,7 @@
 
 import hashlib
 import io
+import re
 
 import pypdf
 import pytest
@@ -190,6 +191,8 @@ def test_the_pack_joins_agenda_sheets_and_pdfs_with_contents_bookmarks_and_stamp
     pages = [flat(page.extract_text()) for page in reader.pages]
     for number, text in enumerate(pages, start=1):
         assert f"Dossier de séance · page {number} / {total}" in text
+        # The parts count nothing themselves: one numbering, the pack's.
+        assert not re.search(r"page \d+ sur \d+", text), number
     assert reader.page_labels == [str(n) for n in range(1, total + 1)]
 
     # The table of contents gives the pages of each part.

@@ -1,5 +1,6 @@
 """The portfolio report PDF: contents, as-of date, permissions, and the background path."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -442,6 +443,7 @@ def test_the_national_report_is_laid_out_a_territory_at_a_time(
         assert f"Territoired’industrie{chapter.name}".replace(" ", "") in opening
         assert "EnsembledesTerritoires" not in opening
     assert all(f"Rapport de portefeuille · page {n} / {total}" in pages[n - 1] for n in (1, total))
+    assert not any(re.search(r"page \d+ sur \d+", page) for page in pages)  # one numbering
     # One /Part per document joined, each with its one title.
     parts = [kid.get_object() for kid in kids(tagged.document)]
     assert [kind_of(part) for part in parts] == ["Part"] * 3
