@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "accounts",
     "projects",
     "committees",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -206,7 +206,7 @@ class Application(Lifecycle):
     dossier_pdf = models.FileField("dossier (PDF archivé)", upload_to="dossiers/", blank=True)
     dossier_sha256 = models.CharField("empreinte SHA-256 du PDF", max_length=64, blank=True)
     content_sha256 = models.CharField("empreinte SHA-256 du contenu", max_length=64, blank=True)
-    created_at = models.DateTimeField("créé le", auto_now_add=True)
+    created_at = models.DateTimeField("créé le", default=timezone.now, editable=False)
 
     objects = ApplicationQuerySet.as_manager()
     # The HTML is the dossier itself, already fingerprinted: not copied into every version.

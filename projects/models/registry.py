@@ -121,8 +121,9 @@ class Project(models.Model):
         help_text="Le projet peut figurer dans l'export open data du territoire.",
     )
     is_archived = models.BooleanField("archivé", default=False)
-    created_at = models.DateTimeField("créé le", auto_now_add=True)
-    updated_at = models.DateTimeField("modifié le", auto_now=True)
+    # Dated by the change being saved (its history moment), so that they agree with the history.
+    created_at = models.DateTimeField("créé le", default=timezone.now, editable=False)
+    updated_at = models.DateTimeField("modifié le", default=timezone.now, editable=False)
 
     objects = ProjectQuerySet.as_manager()
     history = HistoricalRecords(
@@ -152,6 +153,7 @@ class Project(models.Model):
         return f"{self.reference} — {self.title}"
 
     def save(self, *args, **kwargs) -> None:
+        self.updated_at = getattr(self, "_history_date", None) or timezone.now()
         if not self.reference:
             self._save_with_new_reference(*args, **kwargs)
         else:

@@ -2,6 +2,8 @@ import os
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test import override_settings
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
@@ -40,9 +42,36 @@ def _quiet_browser_before_flush(page, live_server, transactional_db):
     page.goto("about:blank")
 
 
+FAST_HASHER = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def demo_media(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, demo_media):
+    """The demo, loaded once for the session: the browser tests are marked serialized_rollback,
+    so each one starts from the database as it stands after this (the demo included)."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=demo_media, PASSWORD_HASHERS=FAST_HASHER),
+    ):
+        call_command("demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+        connection._test_serialized_contents = connection.creation.serialize_db_to_string()
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, demo_media):
+    """The settings the demo was loaded with: its archived PDFs, its password hashes."""
+    settings.MEDIA_ROOT = demo_media
+    settings.PASSWORD_HASHERS = FAST_HASHER
+
+
 @pytest.fixture
 def demo(transactional_db):
-    call_command("demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    """The demo data: restored before each browser test (see django_db_setup)."""
 
 
 @pytest.fixture

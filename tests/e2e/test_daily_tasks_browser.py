@@ -31,14 +31,15 @@ def todo(page: Page, live_server):
 
 
 def test_a_lead_measures_an_indicator_from_the_to_do(page: Page, live_server, demo, login):
-    project = Project.objects.get(reference="CL-2026-012")  # under way, led by « porteur »
+    # Under way, led by « porteur ».
+    project = Project.objects.get(title="Récupération de chaleur fatale des fours de forge")
     indicator = Indicator(
         project=project, kind=Indicator.Kind.PEOPLE_TRAINED, target=Decimal(40), unit="personnes"
     )
     save_change(indicator, by=user("coordination"), reason="Indicateur ajouté")
     login("porteur")
     line = todo(page, live_server).get_by_role("listitem").filter(has_text="Personnes formées")
-    expect(line).to_contain_text("CL-2026-012 — Personnes formées : jamais mesuré")
+    expect(line).to_contain_text(f"{project.reference} — Personnes formées : jamais mesuré")
     line.get_by_role("link", name="Mesurer l'indicateur").click()
 
     # The form's indicator rows say which indicator, target and unit each one is.
@@ -55,7 +56,9 @@ def test_a_lead_measures_an_indicator_from_the_to_do(page: Page, live_server, de
 
 
 def test_a_lift_goes_from_the_lead_to_the_coordination(page: Page, live_server, demo, login):
-    reserve = Reserve.objects.get(project__reference="CL-2026-006", lifted_at__isnull=True)
+    reserve = Reserve.objects.get(
+        project__title="Académie des métiers de la forge", lifted_at__isnull=True
+    )
     login("porteur")
     todo(page, live_server).get_by_role("link", name="Proposer la levée de la réserve").click()
     page.get_by_label("Justification").fill("Convention signée le 2 décembre 2026")

@@ -1,0 +1,145 @@
+"""The demo is the workflow replayed through the application's methods (issue 11): loaded once
+for this module, it must read exactly as the application writes its history."""
+
+import io
+import re
+from itertools import pairwise
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+from committees.models import ActionItem, AgendaItem, Attendance, Invitation, Meeting
+from demo import data
+from projects.models import (
+    Application,
+    ApplicationProject,
+    FundingLine,
+    Indicator,
+    Milestone,
+    Project,
+    Reserve,
+    SectionAnswer,
+    Stage,
+)
+from tdi.formats import french_date
+
+EXAMINATION = {Stage.COTECH, Stage.COPIL}
+STEPS = [
+    Meeting.Status.PREPARATION,
+    Meeting.Status.CONVENED,
+    Meeting.Status.HELD,
+    Meeting.Status.VALIDATED,
+]
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("demo", stdout=io.StringIO())
+        yield
+        transaction.set_rollback(True)
+
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo")]
+
+
+def test_the_demo_has_its_territories_meetings_and_applications():
+    assert Project.objects.filter(territory__code=data.CL).count() == 17
+    assert Project.objects.filter(territory__code=data.VM).count() == 3
+    statuses = list(Meeting.objects.values_list("status", flat=True))
+    assert statuses.count(Meeting.Status.VALIDATED) == 15
+    assert statuses.count(Meeting.Status.HELD) == 1
+    assert statuses.count(Meeting.Status.CONVENED) == 1
+    assert statuses.count(Meeting.Status.PREPARATION) == 1
+    assert sorted(Application.objects.values_list("status", flat=True)) == ["draft", "selected"]
+
+
+def test_each_project_is_dated_and_numbered_by_its_history():
+    for project in Project.objects.all():
+        rows = list(project.history.order_by("history_id"))
+        assert project.created_at == rows[0].history_date, project.reference
+        assert project.updated_at == rows[-1].history_date, project.reference
+        assert project.reference.split("-")[1] == str(project.created_at.year)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        Project,
+        FundingLine,
+        Indicator,
+        Milestone,
+        Reserve,
+        Meeting,
+        AgendaItem,
+        Attendance,
+        ActionItem,
+        Invitation,
+        Application,
+        SectionAnswer,
+        ApplicationProject,
+    ],
+)
+def test_no_history_row_comes_before_the_previous_one_or_after_now(model):
+    now = timezone.now()
+    rows = model.history.order_by("id", "history_id").values_list("id", "history_date")
+    for (before_id, before), (after_id, after) in pairwise(rows):
+        assert after <= now
+        if before_id == after_id:
+            assert before <= after, f"{model.__name__} {after_id}: {before} puis {after}"
+
+
+def test_every_committee_move_is_caused_by_an_agenda_item_of_its_meeting():
+    items = {f"agendaitem:{i.pk}": i for i in AgendaItem.objects.select_related("meeting")}
+    checked = 0
+    for project in Project.objects.all():
+        rows = list(project.history.order_by("history_id"))
+        for before, row in pairwise(rows):
+            if row.stage == before.stage:
+                continue
+            assert row.history_change_reason, f"{project.reference} → {row.stage} sans motif"
+            if before.stage == Stage.RESERVES and row.stage == Stage.READY_COPIL:
+                assert row.history_cause.startswith("reserve:")
+            elif {before.stage, row.stage} & EXAMINATION:
+                item = items[row.history_cause]
+                assert item.project_id == project.pk
+                day = french_date(item.meeting.day)
+                named = rf"{item.meeting.committee.short_name} (n° \d+ )?du {day}"
+                assert re.search(named, row.history_change_reason), row.history_change_reason
+                checked += 1
+            else:
+                assert row.history_cause == "", "a person's move has no cause"
+    # One move per inscription and one per decision: none without its meeting.
+    on_agenda = AgendaItem.objects.filter(project__isnull=False)
+    assert checked == on_agenda.count() + on_agenda.exclude(decision="").count()
+
+
+def test_meetings_go_through_their_steps_in_order_and_validated_ones_are_archived():
+    for meeting in Meeting.objects.select_related("committee"):
+        statuses = []
+        for row in meeting.history.order_by("history_id"):
+            if not statuses or statuses[-1] != row.status:
+                statuses.append(row.status)
+        assert statuses == STEPS[: len(statuses)], meeting.title
+        if meeting.status == Meeting.Status.VALIDATED:
+            assert meeting.minutes_pdf and meeting.minutes_sha256
+            assert meeting.validated_at >= meeting.ends_at
+    for committee_id in Meeting.objects.values_list("committee", flat=True).distinct():
+        numbers = Meeting.objects.filter(committee=committee_id, number__isnull=False)
+        assert list(numbers.order_by("starts_at").values_list("number", flat=True)) == list(
+            range(1, numbers.count() + 1)
+        )
+
+
+def test_the_demo_logins_work_and_a_second_load_changes_nothing():
+    counts = [m.objects.count() for m in (Project, Meeting, Project.history.model)]
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    assert "existent déjà" in out.getvalue()
+    assert [m.objects.count() for m in (Project, Meeting, Project.history.model)] == counts
+    for account in data.ACCOUNTS:
+        user = get_user_model().objects.get(username=account["username"])
+        assert user.check_password(data.PASSWORD)
