@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # the default widget templates, for FORM_RENDERER
     "django_htmx",
     "simple_history",
     "axes",
@@ -74,6 +75,10 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "tdi.urls"
 WSGI_APPLICATION = "tdi.wsgi.application"
+
+# Form widgets render through the site's templates, so that tdi/templates/django/forms can
+# write the select's options in place (a page of the project renders hundreds of them).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {

@@ -46,7 +46,8 @@ from .factories import (
 from .projects.test_applications import answer_all
 from .utils import text
 
-pytestmark = pytest.mark.django_db
+# Some tests read response.context (the admin form and its action form).
+pytestmark = [pytest.mark.django_db, pytest.mark.template_context]
 
 PASSWORD = "Forge-de-Langres-2027"
 
