@@ -40,7 +40,9 @@ def _plain_template_rendering(request, monkeypatch):
     was a fifth of the suite's time. A test that reads `response.context` asks for it with
     `@pytest.mark.template_context`."""
     if not request.node.get_closest_marker("template_context"):
-        monkeypatch.setattr(Template, "_render", lambda self, context: self.nodelist.render(context))
+        monkeypatch.setattr(
+            Template, "_render", lambda self, context: self.nodelist.render(context)
+        )
 
 
 @pytest.fixture(autouse=True)
