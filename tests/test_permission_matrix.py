@@ -16,7 +16,7 @@ from decimal import Decimal
 import pypdf
 import pytest
 from django.core.files.base import ContentFile
-from django.test import Client, override_settings
+from django.test import Client
 from django.utils import timezone
 
 from committees.models import Attendance, Committee, CommitteeMember, Decision, Meeting
@@ -40,6 +40,7 @@ from .factories import (
     ProjectFactory,
     UserFactory,
 )
+from .utils import held_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +57,6 @@ PDF_BYTES = (
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
 CHANNELS = {"page": {}, "htmx": {"HTTP_HX_REQUEST": "true"}}
-HELD = "django.tasks.backends.dummy.DummyBackend"  # queues the work, does not run it
 EVERYONE = [
     "coordinator", "lead", "other_lead", "member", "partner", "seat", "dual", "national",
     "admin", "stranger", "anonymous",
@@ -235,7 +235,7 @@ def app_s(request, territory, people):
     application.mark_ready(by=people["coordinator"])
     callspec = getattr(request.node, "callspec", None)
     if callspec and "dossier.pdf" not in str(callspec.params.get("template", "")):
-        with override_settings(TASKS={"default": {"BACKEND": HELD}}):
+        with held_tasks():
             application.submit(by=people["coordinator"])
     else:
         application.submit(by=people["coordinator"])

@@ -38,7 +38,7 @@ from ...factories import (
     UserFactory,
 )
 from ...test_audit import World
-from ...utils import text, use_tasks_backend
+from ...utils import held_tasks, text
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -76,14 +76,11 @@ def national():
 
 
 @pytest.fixture
-def scene(territory, other_territory, users, project, copil, settings):  # noqa: F811
+def scene(territory, other_territory, users, project, copil):  # noqa: F811
     # The e-mails and the minutes' PDF wait in a queue nobody reads: the to-do does not need
     # them, and the scene builds in a third of the time.
-    use_tasks_backend("django.tasks.backends.dummy.DummyBackend")
-    try:
+    with held_tasks():
         return build_scene(territory, other_territory, users, project, copil)
-    finally:
-        use_tasks_backend(settings.TASKS["default"]["BACKEND"])
 
 
 def build_scene(territory, other_territory, users, project, copil):  # noqa: F811
