@@ -1,5 +1,6 @@
 from datetime import timedelta
 from decimal import Decimal
+from importlib import import_module
 
 import pytest
 from django.template.base import Template
@@ -23,11 +24,17 @@ from .utils import use_tasks_backend
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    """The AMI Rebond industriel that the migrations seed closed in March 2023: here it is open,
-    so that the tests file their dossiers in time (those about a late filing close it)."""
+    """The AMI Rebond industriel that the migrations seed, seeded here when the suite builds its
+    schema from the models (`make test` runs with --nomigrations: the migrations are applied by
+    the production-settings test and by the PostgreSQL run). It closed in March 2023: here it is
+    open, so that the tests file their dossiers in time (those about a late filing close it)."""
+    from django.apps import apps
+
     from projects.models import Call
 
     with django_db_blocker.unblock():
+        if not Call.objects.exists():
+            import_module("projects.migrations.0005_ami_rebond_industriel").seed(apps, None)
         for call in Call.objects.filter(title="AMI Rebond industriel"):
             call.closes_on = timezone.localdate() + timedelta(days=90)
             call.save()
