@@ -12,7 +12,7 @@ CHROMIUM ?= /usr/bin/chromium
 # `make test PYTEST_WORKERS=0` runs it in a single process.
 PYTEST_WORKERS ?= auto
 
-.PHONY: install migrate demo run test test-postgres e2e chromium lint format check-deploy bench clean
+.PHONY: install migrate demo demo-national run test test-postgres e2e chromium lint format check-deploy bench clean
 
 $(VENV)/.installed: pyproject.toml uv.lock .python-version
 	@$(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install --quiet --disable-pip-version-check uv
@@ -26,6 +26,11 @@ migrate: install
 
 demo: migrate
 	$(MANAGE) demo
+
+# The national data set for measuring (issue 13): 183 territories of 110 projects, meant for
+# PostgreSQL (DATABASE_URL); a few minutes.
+demo-national: migrate
+	$(MANAGE) demo --national
 
 run: demo
 	@echo "tdi : http://127.0.0.1:8000  (Ctrl+C pour arrêter)"

@@ -35,11 +35,16 @@ STEPS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
+# The demo alone, and with a small national data set (issue 13): both must read as the
+# application writes its history.
+LOADS = {"demo": [], "national": ["--national", "--territoires", "3", "--projets", "15"]}
+
+
+@pytest.fixture(scope="module", params=LOADS)
+def demo(request, django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
-        call_command("demo", stdout=io.StringIO())
-        yield
+        call_command("demo", *LOADS[request.param], stdout=io.StringIO())
+        yield request.param
         transaction.set_rollback(True)
 
 
@@ -49,7 +54,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo")]
 def test_the_demo_has_its_territories_meetings_and_applications():
     assert Project.objects.filter(territory__code=data.CL).count() == 17
     assert Project.objects.filter(territory__code=data.VM).count() == 3
-    statuses = list(Meeting.objects.values_list("status", flat=True))
+    demo = Meeting.objects.filter(committee__territory__code__in=[data.CL, data.VM])
+    statuses = list(demo.values_list("status", flat=True))
     assert statuses.count(Meeting.Status.VALIDATED) == 15
     assert statuses.count(Meeting.Status.HELD) == 1
     assert statuses.count(Meeting.Status.CONVENED) == 1
@@ -125,8 +131,11 @@ def test_meetings_go_through_their_steps_in_order_and_validated_ones_are_archive
                 statuses.append(row.status)
         assert statuses == STEPS[: len(statuses)], meeting.title
         if meeting.status == Meeting.Status.VALIDATED:
-            assert meeting.minutes_pdf and meeting.minutes_sha256
             assert meeting.validated_at >= meeting.ends_at
+            assert meeting.minutes_html and meeting.content_sha256
+            if meeting.committee.territory.code in (data.CL, data.VM):
+                # The national set leaves its PDFs to `manage.py produce_archives`.
+                assert meeting.minutes_pdf and meeting.minutes_sha256
     for committee_id in Meeting.objects.values_list("committee", flat=True).distinct():
         numbers = Meeting.objects.filter(committee=committee_id, number__isnull=False)
         assert list(numbers.order_by("starts_at").values_list("number", flat=True)) == list(
@@ -134,12 +143,31 @@ def test_meetings_go_through_their_steps_in_order_and_validated_ones_are_archive
         )
 
 
-def test_the_demo_logins_work_and_a_second_load_changes_nothing():
+def test_the_demo_logins_work_and_a_second_load_changes_nothing(demo):
     counts = [m.objects.count() for m in (Project, Meeting, Project.history.model)]
     out = io.StringIO()
-    call_command("demo", stdout=out)
+    call_command("demo", *LOADS[demo], stdout=out)
     assert "existent déjà" in out.getvalue()
+    if demo == "national":
+        assert "Le jeu de données national existe déjà" in out.getvalue()
     assert [m.objects.count() for m in (Project, Meeting, Project.history.model)] == counts
     for account in data.ACCOUNTS:
         user = get_user_model().objects.get(username=account["username"])
         assert user.check_password(data.PASSWORD)
+
+
+def test_the_national_set_has_its_size_and_two_years_of_committees(demo):
+    if demo != "national":
+        pytest.skip("the national data set only")
+    national = Project.objects.filter(territory__code__startswith="ti-2")
+    assert national.values("territory").distinct().count() == 3
+    assert national.count() == 3 * 15
+    assert FundingLine.objects.filter(project__in=national).count() == 3 * 3 * 15
+    assert all(p.funding_total == p.total_cost for p in national.prefetch_related("funding_lines"))
+    meetings = Meeting.objects.filter(committee__territory__code__startswith="ti-2")
+    validated = meetings.filter(status=Meeting.Status.VALIDATED)
+    assert validated.count() >= 3 * 2  # a COTECH and a COPIL per territory at least
+    for meeting in validated:
+        assert meeting.minutes_html and meeting.content_sha256 in meeting.minutes_html
+        assert meeting.attendances.count() == meeting.committee.members.count()
+    assert not national.filter(updated_at__gt=timezone.now()).exists()
