@@ -68,6 +68,7 @@ check-deploy: install
 
 bench: install
 	$(VENV)/bin/python -m tests.bench
+	$(VENV)/bin/python -m tests.bench_national
 
 clean:
 	rm -rf $(VENV) staticfiles

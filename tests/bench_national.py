@@ -1,0 +1,94 @@
+"""`make bench` at national size (issue 13), when DATABASE_URL's database holds the national
+data set (`make demo-national`): each main page and export read at demo size (the
+coordination of Chaumont-Langres, 17 projects) and at national size (the national reader over
+every territory, or a territory of the national set), side by side in one run: queries, median
+time, response size and the national/demo ratios. It reads the database and writes nothing but
+the sessions of its two readers.
+"""
+
+import os
+import statistics
+import sys
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tdi.settings")
+os.environ.setdefault("DJANGO_DEBUG", "1")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import get_user_model  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+
+from projects.models import Project, Territory  # noqa: E402
+
+RUNS = 5
+NATIONAL = "ti-2001"  # the first territory of the national set
+# (what, demo URL, national URL): the demo's reader is the coordination of Chaumont-Langres,
+# the national one the national reader (a territory of the national set for its own pages).
+PAGES = [
+    ("tableau de bord", "/", "/?territoire=tous"),
+    ("rapports", "/rapports/", "/rapports/?territoire=tous"),
+    ("liste des projets", "/projets/", "/projets/?territoire={national}"),
+    ("projet", "/projets/{demo_project}/", "/projets/{national_project}/"),
+    ("décisions", "/decisions/", "/decisions/?territoire=tous"),
+    ("export CSV", "/rapports/projets.csv", "/rapports/projets.csv?territoire=tous"),
+]
+
+
+def read(client: Client, url: str) -> tuple[int, float, int]:
+    """Queries, median milliseconds and bytes of a page (a streamed file read to its end)."""
+
+    def get():
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        return len(content)
+
+    with CaptureQueriesContext(connection) as queries:
+        size = get()
+    count = len(queries.captured_queries)
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        get()
+        times.append((time.perf_counter() - start) * 1000)
+    return count, statistics.median(times), size
+
+
+def main() -> None:
+    if not Territory.objects.filter(code=NATIONAL).exists():
+        print("Pas de jeu de données national dans cette base : `make demo-national` d'abord.")
+        sys.exit(0)
+    setup_test_environment(debug=False)
+    settings.ALLOWED_HOSTS = ["testserver"]
+    users = get_user_model().objects.in_bulk(["coordination", "national"], field_name="username")
+    demo, national = Client(), Client()
+    demo.force_login(users["coordination"])
+    national.force_login(users["national"])
+    names = {
+        "national": NATIONAL,
+        "demo_project": Project.objects.filter(territory__code="ti-0052").first().pk,
+        "national_project": Project.objects.filter(territory__code=NATIONAL).first().pk,
+    }
+    counts = Project.objects.filter(territory__code__startswith="ti-2").count()
+    print(f"Taille nationale : {counts} projets ; démo : 17 projets (Chaumont-Langres).")
+    print(
+        f"{'page':<20} {'requêtes':>13} {'médiane (ms)':>21} {'taille (ko)':>21} "
+        f"{'rapport temps':>14}"
+    )
+    for label, demo_url, national_url in PAGES:
+        a = read(demo, demo_url.format(**names))
+        b = read(national, national_url.format(**names))
+        print(
+            f"{label:<20} {a[0]:>6} → {b[0]:<5} {a[1]:>9.0f} → {b[1]:<9.0f} "
+            f"{a[2] / 1000:>9.0f} → {b[2] / 1000:<9.0f} {b[1] / a[1]:>10.1f}×"
+        )
+
+
+if __name__ == "__main__":
+    main()
