@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponseBadRequest
 
-from projects.access import Access
-from projects.models import Territory
+from projects.access import Access, Right
+from projects.models import FundingLine, Project, Territory
 
 from .data import PortfolioProject, portfolio
 from .forms import ALL, ReportFilterForm
@@ -84,6 +85,31 @@ class ReportScope:
     def rows(self) -> list[PortfolioProject]:
         """The portfolio of the scope, as the user may see it."""
         return portfolio(self.territories, as_of=self.as_of, access=self.access, **self.filters)
+
+    @property
+    def in_database(self) -> bool:
+        """A report of several territories as they are today: its figures are added up by the
+        database (data.figures_in_database), its projects never loaded."""
+        return self.single is None and self.as_of is None
+
+    def querysets(self):
+        """The projects counted and those whose details the reader sees, filtered as
+        portfolio() filters its rows (Access.sees and Access.sees_details, as filters)."""
+        access, wanted = self.access, self.filters
+        projects = Project.objects.visible_to(access).filter(
+            territory__in=self.territories, is_archived=False
+        )
+        if wanted.get("axis"):
+            projects = projects.filter(axis=wanted["axis"])
+        if wanted.get("stage"):
+            projects = projects.filter(stage=wanted["stage"])
+        if wanted.get("epci") is not None:
+            projects = projects.filter(epci_id=wanted["epci"])
+        details = projects.filter(access.q(Right.DETAILS) | Q(pk__in=access.led))
+        if wanted.get("funder") is not None:
+            funded = FundingLine.objects.filter(funder_id=wanted["funder"]).values("project_id")
+            projects = details = details.filter(pk__in=funded)
+        return projects, details
 
 
 def requested_territories(request: HttpRequest) -> tuple[list[Territory], bool]:

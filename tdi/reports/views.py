@@ -23,7 +23,7 @@ from tdi.pdf import pdf_response
 
 from . import document
 from .charts import figure_charts
-from .data import key_figures
+from .data import figures_in_database, key_figures, territory_sums
 from .document import file_name, filter_labels, render_portfolio_pdf
 from .scope import InvalidReport, ReportScope
 from .todo import todo_for
@@ -35,8 +35,11 @@ TERRITORIES_PER_PAGE = 25
 
 
 def figures_context(scope: ReportScope) -> dict:
-    rows = scope.rows()
-    figures = key_figures(rows)
+    if scope.in_database:
+        rows, figures = [], figures_in_database(*scope.querysets())
+    else:
+        rows = scope.rows()
+        figures = key_figures(rows)
     funders = figures["by_funder"]
     return {
         "form": scope.form,
@@ -54,18 +57,17 @@ def figures_context(scope: ReportScope) -> dict:
 def summaries(scope: ReportScope, rows: list, page_number) -> dict:
     """A report of several territories shows them summed up, by region and by territory (a
     page at a time), never every project of the country."""
-    count, cost, funding = defaultdict(int), defaultdict(Decimal), defaultdict(Decimal)
-    for row in rows:
-        count[row.territory_id] += 1
-        cost[row.territory_id] += row.total_cost
-        funding[row.territory_id] += row.funding_total
+    if scope.in_database:
+        sums = territory_sums(*scope.querysets())
+    else:
+        sums = defaultdict(lambda: {"count": 0, "cost": Decimal(0), "funding": Decimal(0)})
+        for row in rows:
+            sums[row.territory_id]["count"] += 1
+            sums[row.territory_id]["cost"] += row.total_cost
+            sums[row.territory_id]["funding"] += row.funding_total
+    empty = {"count": 0, "cost": Decimal(0), "funding": Decimal(0)}
     by_territory = [
-        {
-            "territory": t,
-            "count": count[t.pk],
-            "cost": cost[t.pk],
-            "funding": funding[t.pk],
-        }
+        {"territory": t, **sums.get(t.pk, empty)}
         for t in sorted(scope.territories, key=lambda t: (t.region, t.name))
     ]
     by_region = {}
