@@ -60,6 +60,16 @@ def read(client: Client, url: str) -> tuple[int, float, int]:
     return count, statistics.median(times), size
 
 
+def first_byte(client: Client, url: str) -> float:
+    """Median milliseconds until a streamed file's first chunk."""
+    times = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        next(iter(client.get(url).streaming_content))
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
 def main() -> None:
     if not Territory.objects.filter(code=NATIONAL).exists():
         print("Pas de jeu de données national dans cette base : `make demo-national` d'abord.")
@@ -82,6 +92,9 @@ def main() -> None:
         f"{'rapport temps':>14}"
     )
     for label, demo_url, national_url in PAGES:
+        if label == "export CSV":
+            a, b = first_byte(demo, demo_url), first_byte(national, national_url)
+            print(f"{'CSV : premier octet':<20} {'':>13} {a:>9.0f} → {b:<9.0f}")
         a = read(demo, demo_url.format(**names))
         b = read(national, national_url.format(**names))
         print(

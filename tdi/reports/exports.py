@@ -139,7 +139,7 @@ INDICATOR_COLUMNS = [
 
 @dataclass
 class Export:
-    rows: list[PortfolioProject]
+    rows: Iterable[PortfolioProject]  # read once, a part at a time (ReportScope.iter_rows)
     territories: dict[int, Territory]
     name: str  # file name without extension
 
@@ -154,7 +154,7 @@ def build_export(request: HttpRequest) -> Export:
     label = territory_label(scope.single) if scope.single else ALL
     day = scope.as_of or timezone.localdate()
     return Export(
-        rows=scope.rows(),
+        rows=scope.iter_rows(),
         territories={t.pk: t for t in scope.territories},
         name=f"projets-{label}-{day.isoformat()}",
     )
