@@ -246,34 +246,46 @@ def key_figures(rows: list[PortfolioProject]) -> dict:
             target, achieved = row.jobs(kind)
             jobs[kind][0] += target
             jobs[kind][1] += achieved
-    funders = [
-        {
-            "funder": funder,
-            "kind": kind,
-            **{status: amounts.get(status, ZERO) for status in FundingStatus.values},
-            "total": sum((a for s, a in amounts.items() if s != FundingStatus.REFUSED), ZERO),
-        }
-        for (funder, kind), amounts in by_funder.items()
-    ]
-    funders.sort(key=lambda f: (-f["total"], f["funder"]))
-    return {
-        "count": len(rows),
-        "investment": sum((row.total_cost for row in rows), ZERO),
-        "funding": sum((row.funding_total for row in rows), ZERO),
-        "by_stage": [
+    return figures(
+        by_stage=[
             {"stage": s, "label": s.label, **by_stage[s.value]}
             for s in Stage
             if s.value in by_stage
         ],
-        "by_axis": [
+        by_axis=[
             {"axis": a, "label": a.label, **by_axis[a.value]} for a in Axis if a.value in by_axis
         ],
+        amounts=by_funder,
+        jobs={kind: tuple(values) for kind, values in jobs.items()},
+    )
+
+
+def figures(*, by_stage: list, by_axis: list, amounts: dict, jobs: dict) -> dict:
+    """The figures of a report, from its projects by stage and axis, the amounts of each
+    (funder, kind) by status, and the jobs (target, achieved) by kind: what key_figures() and
+    figures_in_database() share."""
+    funders = [
+        {
+            "funder": funder,
+            "kind": kind,
+            **{status: by_status.get(status, ZERO) for status in FundingStatus.values},
+            "total": sum((a for s, a in by_status.items() if s != FundingStatus.REFUSED), ZERO),
+        }
+        for (funder, kind), by_status in amounts.items()
+    ]
+    funders.sort(key=lambda f: (-f["total"], f["funder"]))
+    return {
+        "count": sum(s["count"] for s in by_stage),
+        "investment": sum((s["cost"] for s in by_stage), ZERO),
+        "funding": sum((f["total"] for f in funders), ZERO),
+        "by_stage": by_stage,
+        "by_axis": by_axis,
         "by_funder": funders,
         "funding_by_status": {
             status: sum((f[status] for f in funders), ZERO) for status in FundingStatus.values
         },
-        "jobs_created": tuple(jobs[IndicatorKind.JOBS_CREATED]),
-        "jobs_kept": tuple(jobs[IndicatorKind.JOBS_KEPT]),
+        "jobs_created": jobs.get(IndicatorKind.JOBS_CREATED, (ZERO, ZERO)),
+        "jobs_kept": jobs.get(IndicatorKind.JOBS_KEPT, (ZERO, ZERO)),
     }
 
 
@@ -307,16 +319,6 @@ def figures_in_database(projects, details) -> dict:
     )
     for name, kind, status, amount in lines:
         amounts[(name, kinds.get(kind, ""))][status] += amount
-    funders = [
-        {
-            "funder": name,
-            "kind": kind,
-            **{status: by_status.get(status, ZERO) for status in FundingStatus.values},
-            "total": sum((a for s, a in by_status.items() if s != FundingStatus.REFUSED), ZERO),
-        }
-        for (name, kind), by_status in amounts.items()
-    ]
-    funders.sort(key=lambda f: (-f["total"], f["funder"]))
     jobs = {
         kind: (target or ZERO, achieved or ZERO)
         for kind, target, achieved in Indicator.objects.filter(
@@ -326,20 +328,9 @@ def figures_in_database(projects, details) -> dict:
         .annotate(Sum("target"), Sum("achieved"))
         .order_by()
     }
-    by_stage = grouped("stage", Stage)
-    return {
-        "count": sum(s["count"] for s in by_stage),
-        "investment": sum((s["cost"] for s in by_stage), ZERO),
-        "funding": sum((f["total"] for f in funders), ZERO),
-        "by_stage": by_stage,
-        "by_axis": grouped("axis", Axis),
-        "by_funder": funders,
-        "funding_by_status": {
-            status: sum((f[status] for f in funders), ZERO) for status in FundingStatus.values
-        },
-        "jobs_created": jobs.get(IndicatorKind.JOBS_CREATED, (ZERO, ZERO)),
-        "jobs_kept": jobs.get(IndicatorKind.JOBS_KEPT, (ZERO, ZERO)),
-    }
+    return figures(
+        by_stage=grouped("stage", Stage), by_axis=grouped("axis", Axis), amounts=amounts, jobs=jobs
+    )
 
 
 def territory_sums(projects, details) -> dict[int, dict]:
