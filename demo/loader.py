@@ -28,6 +28,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.tasks import default_task_backend
@@ -80,7 +81,7 @@ def siren(base: str) -> str:
     for key in "0123456789" if base else ():
         try:
             validate_siren(base + key)
-        except Exception:  # noqa: S112 — the next key
+        except ValidationError:
             continue
         return base + key
     return ""
