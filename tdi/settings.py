@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "projects",
     "committees",
     "demo",
+    "rest_framework",
+    "drf_spectacular",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +183,30 @@ TASKS = {
 DOCUMENT_MAX_SIZE = 20 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# The read API (api/): personal tokens only, read-only, JSON, cursor pages, a rate per token.
+# Its throttle counts in the database cache (created by api's migration), shared by every worker.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "tdi_api_cache"},
+}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("DJANGO_API_RATE", "120/min")},
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "API de lecture — Territoires d'industrie",
+    "DESCRIPTION": "Les territoires, projets, comités, séances et dossiers de candidature, tels "
+    "que le titulaire du jeton peut les lire, aujourd'hui ou à une date passée (?date=).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # E-mail: the console in development; SMTP configured by environment in production.
 if os.environ.get("DJANGO_EMAIL_HOST") or not DEBUG:

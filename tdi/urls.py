@@ -37,6 +37,7 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),
+    path("", include("api.urls")),
     path("", include("tdi.reports.urls")),
     path("", include("committees.urls")),
     path("", include("projects.urls")),

@@ -526,3 +526,116 @@ def test_header_shows_the_business_role(client_of, who, label):
     text = check(client_of(who).get("/"), 200, who)
     assert label in text
     assert "Coordination (chef de projet TI)" not in text
+
+
+# --- the API channel (issue 14): a personal token reads what its owner reads ----------------
+
+
+@pytest.fixture
+def api_of(people):
+    """A client reading the API with a token of the person (none for anonymous)."""
+    from api.models import ApiToken
+
+    def make(who: str) -> Client:
+        if who == "anonymous":
+            return Client()
+        _token, raw = ApiToken.issue(people[who], "matrice")
+        return Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    return make
+
+
+def api_table(default: int, **overrides) -> dict:
+    """As table(), but the API has no login page: anonymous gets 401."""
+    return table(default, **overrides) | {"anonymous": 401}
+
+
+API_MATRIX = [
+    # 1-3. A project: its card from `submitted` on; drafts for the coordinator and their lead.
+    *[
+        (t, who, s)
+        for t in ["/api/v1/projets/{p}/"]
+        for who, s in api_table(200, stranger=404).items()
+    ],
+    *[
+        (t, who, s)
+        for t in ["/api/v1/projets/{d}/"]
+        for who, s in api_table(404, coordinator=200, lead=200).items()
+    ],
+    # 6. Meetings: whoever reads them, and the lead whose project is examined.
+    *[
+        ("/api/v1/seances/{m}/", who, s)
+        for who, s in api_table(200, other_lead=404, stranger=404).items()
+    ],
+    # 10. Applications: a draft for the coordination, members and the leads it includes.
+    *[
+        ("/api/v1/candidatures/{app_a}/", who, s)
+        for who, s in api_table(404, coordinator=200, member=200, lead=200).items()
+    ],
+    *[
+        ("/api/v1/candidatures/{app_s}/", who, s)
+        for who, s in api_table(200, other_lead=404, stranger=404).items()
+    ],
+    # 11. A territory and its figures: those who work there; national people everywhere.
+    *[("/api/v1/territoires/ti-0052/", who, s) for who, s in api_table(200, stranger=404).items()],
+    *[
+        ("/api/v1/territoires/ti-0055/", who, s)
+        for who, s in api_table(404, dual=200, stranger=200, national=200, admin=200).items()
+    ],
+]
+
+
+@pytest.mark.parametrize(("template", "who", "expected"), API_MATRIX)
+def test_api_get(request, api_of, template, who, expected):
+    response = api_of(who).get(resolve(request, template))
+    assert response.status_code == expected, response.content[:300]
+    if expected == 401:
+        assert response.json() == {"detail": "Informations d'authentification non fournies."}
+        assert response["WWW-Authenticate"] == 'Bearer realm="tdi"'
+    if expected == 404:
+        assert "introuvable" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(("who", "details"), [("coordinator", True), ("other_lead", False)])
+def test_api_other_lead_reads_the_card_only(api_of, p, who, details):
+    project = api_of(who).get(f"/api/v1/projets/{p.pk}/").json()
+    assert project["title"] == p.title
+    assert project["details"] is details
+    assert bool(project["funding_lines"]) is details
+    assert (project["total_cost"] is not None) is details
+
+
+@pytest.mark.parametrize(("who", "shown"), DEBATES_SHOWN.items())
+def test_api_debates_before_validation(api_of, m, who, shown):
+    (item,) = api_of(who).get(f"/api/v1/seances/{m.pk}/").json()["items"]
+    assert item["decision_readable"] is shown
+    assert (item["motive"] == MOTIVE) is shown
+    assert (item["decision"] == Decision.FAVORABLE_RESERVES) is shown
+
+
+@pytest.mark.parametrize(("who", "others_shown"), [("lead", False), ("member", True)])
+def test_api_validated_minutes_show_a_lead_their_own_items_only(api_of, v, who, others_shown):
+    items = api_of(who).get(f"/api/v1/seances/{v.pk}/").json()["items"]
+    motives = [item["motive"] for item in items]
+    assert OWN_MOTIVE in motives
+    assert (OTHER_MOTIVE in motives) is others_shown
+
+
+@pytest.mark.parametrize(("who", "shown"), DRAFTS_SHOWN.items())
+def test_api_drafts_in_the_project_list(api_of, p, d, who, shown):
+    response = api_of(who).get("/api/v1/projets/?territory=ti-0052")
+    titles = [project["title"] for project in response.json()["results"]]
+    assert p.title in titles
+    assert (DRAFT_TITLE in titles) is shown
+
+
+def test_api_a_revoked_token_reads_nothing(people, p):
+    from api.models import ApiToken
+
+    token, raw = ApiToken.issue(people["coordinator"], "révoqué")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.get(f"/api/v1/projets/{p.pk}/").status_code == 200
+    token.revoke()
+    response = client.get(f"/api/v1/projets/{p.pk}/")
+    assert response.status_code == 401
+    assert response.json()["detail"].startswith("Jeton inconnu ou révoqué")

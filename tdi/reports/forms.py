@@ -9,6 +9,17 @@ from projects.models import Axis, FundingLine, Organisation, Stage, Territory
 ALL = "tous"  # ?territoire=tous: every territory, for national readers
 
 
+def check_as_of(day):
+    """The day a report (or the API) is read as of: from 2000 to today."""
+    if day and day.year < 2000:
+        raise forms.ValidationError("Choisissez une date à partir de 2000.")
+    if day and day > timezone.localdate():
+        raise forms.ValidationError(
+            "La situation se lit au passé : choisissez aujourd'hui ou une date antérieure."
+        )
+    return day
+
+
 class ReportFilterForm(forms.Form):
     """The filters shared by the dashboard, the reports page, the portfolio PDF and exports."""
 
@@ -38,14 +49,7 @@ class ReportFilterForm(forms.Form):
     )
 
     def clean_date(self):
-        day = self.cleaned_data.get("date")
-        if day and day.year < 2000:
-            raise forms.ValidationError("Choisissez une date à partir de 2000.")
-        if day and day > timezone.localdate():
-            raise forms.ValidationError(
-                "La situation se lit au passé : choisissez aujourd'hui ou une date antérieure."
-            )
-        return day
+        return check_as_of(self.cleaned_data.get("date"))
 
     def __init__(self, *args, territories: list[Territory], national: bool, **kwargs):
         super().__init__(*args, **kwargs)
