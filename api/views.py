@@ -50,6 +50,7 @@ from tdi.reports.forms import check_as_of
 from . import serializers as s
 
 THROTTLED = "Trop de requêtes pour ce jeton : réessayez dans {wait} s."
+LARGEST_ID = 2**63 - 1  # a larger number would overflow the database's integers
 
 
 class Page(BasePagination):
@@ -71,6 +72,8 @@ class Page(BasePagination):
         if cursor := request.query_params.get("cursor", ""):
             try:
                 after = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
+                if not 0 <= after <= LARGEST_ID:
+                    raise ValueError(after)
             except (ValueError, binascii.Error, UnicodeDecodeError):
                 errors["cursor"] = ["Curseur invalide : reprenez le lien « next » d'une page."]
         if errors:
@@ -146,11 +149,11 @@ class Filters(forms.Form):
 class ProjectFilters(Filters):
     stage = forms.ChoiceField(required=False, choices=[("", ""), *Stage.choices])
     axis = forms.ChoiceField(required=False, choices=[("", ""), *Axis.choices])
-    funder = forms.IntegerField(required=False, min_value=1)
+    funder = forms.IntegerField(required=False, min_value=1, max_value=LARGEST_ID)
 
 
 class MeetingFilters(Filters):
-    committee = forms.IntegerField(required=False, min_value=1)
+    committee = forms.IntegerField(required=False, min_value=1, max_value=LARGEST_ID)
     status = forms.ChoiceField(required=False, choices=[("", ""), *MeetingStatus.choices])
     since = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
     until = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
@@ -199,6 +202,8 @@ class ReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)  # authentication, permission, throttle
         self.access = Access(request.user).attach()
+        if int(kwargs.get("pk", 0)) > LARGEST_ID:
+            raise Http404("Aucun objet ne porte cet identifiant.")
 
     def throttled(self, request, wait) -> None:
         raise exceptions.Throttled(wait, detail=THROTTLED.format(wait=round(wait or 0)))

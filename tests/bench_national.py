@@ -2,10 +2,12 @@
 data set (`make demo-national`): each main page and export read at demo size (the
 coordination of Chaumont-Langres, 17 projects) and at national size (the national reader over
 every territory, or a territory of the national set), side by side in one run: queries, median
-time, response size and the national/demo ratios. It reads the database and writes nothing but
-the sessions of its two readers.
+time, response size and the national/demo ratios. The read API's page of 100 projects is read
+by the same two people with a personal token (issue 14). It reads the database and writes
+nothing but the sessions and tokens of its two readers (the tokens are deleted at the end).
 """
 
+import base64
 import os
 import statistics
 import sys
@@ -24,6 +26,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
+from api.models import ApiToken  # noqa: E402
 from projects.models import Project, Territory  # noqa: E402
 
 RUNS = 5
@@ -37,6 +40,15 @@ PAGES = [
     ("projet", "/projets/{demo_project}/", "/projets/{national_project}/"),
     ("décisions", "/decisions/", "/decisions/?territoire=tous"),
     ("export CSV", "/rapports/projets.csv", "/rapports/projets.csv?territoire=tous"),
+]
+# The read API: a page of 100 projects, the first one and one deep in the national set.
+API_PAGES = [
+    ("API : 100 projets", "/api/v1/projets/?page_size=100", "/api/v1/projets/?page_size=100"),
+    (
+        "API : page lointaine",
+        "/api/v1/projets/?page_size=100",
+        "/api/v1/projets/?page_size=100&cursor={deep}",
+    ),
 ]
 
 
@@ -95,12 +107,32 @@ def main() -> None:
         if label == "export CSV":
             a, b = first_byte(demo, demo_url), first_byte(national, national_url)
             print(f"{'CSV : premier octet':<20} {'':>13} {a:>9.0f} → {b:<9.0f}")
-        a = read(demo, demo_url.format(**names))
-        b = read(national, national_url.format(**names))
-        print(
-            f"{label:<20} {a[0]:>6} → {b[0]:<5} {a[1]:>9.0f} → {b[1]:<9.0f} "
-            f"{a[2] / 1000:>9.0f} → {b[2] / 1000:<9.0f} {b[1] / a[1]:>10.1f}×"
+        line(
+            label,
+            read(demo, demo_url.format(**names)),
+            read(national, national_url.format(**names)),
         )
+    tokens = {who: ApiToken.issue(user, "make bench") for who, user in users.items()}
+    try:
+        demo_api, national_api = (
+            Client(HTTP_AUTHORIZATION=f"Bearer {tokens[who][1]}")
+            for who in ("coordination", "national")
+        )
+        deep = Project.objects.order_by("pk").values_list("pk", flat=True)[counts // 2]
+        names["deep"] = base64.urlsafe_b64encode(str(deep).encode()).decode().rstrip("=")
+        for label, demo_url, national_url in API_PAGES:
+            a = read(demo_api, demo_url.format(**names))
+            line(label, a, read(national_api, national_url.format(**names)))
+    finally:
+        for token, _raw in tokens.values():
+            token.delete()
+
+
+def line(label: str, a: tuple, b: tuple) -> None:
+    print(
+        f"{label:<20} {a[0]:>6} → {b[0]:<5} {a[1]:>9.0f} → {b[1]:<9.0f} "
+        f"{a[2] / 1000:>9.0f} → {b[2] / 1000:<9.0f} {b[1] / a[1]:>10.1f}×"
+    )
 
 
 if __name__ == "__main__":

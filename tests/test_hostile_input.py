@@ -46,6 +46,7 @@ from django.utils.datastructures import MultiValueDict
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from api.models import ApiToken
 from committees.models import AgendaItem, Decision, Invitation, Meeting
 from projects.models import Application, Document, ReportJob, Reserve, Stage
 
@@ -74,7 +75,9 @@ TEXT_LABELS = ("NUL", "CR/LF", "quotes", "5000 é")
 REDUCED = {k: VALUES[k] for k in ("NUL", "CR/LF", "5000 é")}
 TEXT = {"text", "search", "email", "url", "tel", "password"}
 IGNORED = ("-MIN_NUM_FORMS", "-MAX_NUM_FORMS")
-SKIPPED = ("admin/",)  # Django's own admin; no static or media route is served by Django here
+# Django's own admin; no static or media route is served by Django here. The read API answers
+# tokens, not sessions: its hostile input is swept in tests/api/test_hostile_api.py.
+SKIPPED = ("admin/", "api/v1/")
 NOT_POSTED = {"/deconnexion/"}  # would end the person's session for the rest of the sweep
 PROBE = "_sonde"  # a parameter no view reads: it binds the `request.GET or None` forms
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -148,6 +151,7 @@ def subjects(territory, users, project, cotech, meeting, eligible_projects) -> d
             {"pk": application.pk, "key": application.call.sections.first().key},
         ],
         "rapports": [{"pk": job.pk}],
+        "compte": [{"pk": ApiToken.issue(coordinator, "Outil de la Région")[0].pk}],
         "opendata": [{"code": territory.code}],
         "mot-de-passe": [
             {
