@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import applications, documents, projects, reserves
+from .views import applications, documents, imports, projects, reserves
 
 app_name = "projects"
 urlpatterns = [
@@ -29,6 +29,11 @@ urlpatterns = [
     path("territoire/", projects.territory_switch, name="territory_switch"),
     path("projets/", projects.project_list, name="list"),
     path("projets/nouveau/", projects.project_create, name="create"),
+    path("projets/import/", imports.import_start, name="import"),
+    path("projets/import/modele.xlsx", imports.import_model, name="import_model"),
+    path("projets/import/<int:pk>/", imports.import_result, name="import_result"),
+    path("projets/import/<int:pk>/colonnes/", imports.import_columns, name="import_columns"),
+    path("projets/import/<int:pk>/apercu/", imports.import_preview, name="import_preview"),
     path("projets/ligne/<str:prefix>/", projects.formset_row, name="formset_row"),
     path("projets/<int:pk>/", projects.project_detail, name="detail"),
     path("projets/<int:pk>/modifier/", projects.project_edit, name="edit"),

@@ -6,6 +6,7 @@
   reserves);
 - `calls`: calls for projects, their sections, applications;
 - `jobs`: documents produced in the background;
+- `imports`: tables of projects uploaded to be taken up;
 - `audit`, `validators`: the queryset that keeps the history, the fields' validators.
 """
 
@@ -19,6 +20,7 @@ from .calls import (
     CallSection,
     SectionAnswer,
 )
+from .imports import ImportStatus, ProjectImport, import_upload_to
 from .jobs import ReportJob, ReportJobStatus, ReportKind
 from .registry import (
     Axis,
@@ -42,6 +44,7 @@ from .workflow import (
     LEAD,
     LEAD_EDITABLE_STAGES,
     MAIN_PATH,
+    MEETING_HELD,
     MOVES,
     PRIVATE_STAGES,
     PROGRESS_STAGES,
@@ -56,6 +59,7 @@ __all__ = [
     "LEAD",
     "LEAD_EDITABLE_STAGES",
     "MAIN_PATH",
+    "MEETING_HELD",
     "MOVES",
     "PRIVATE_STAGES",
     "PROGRESS_STAGES",
@@ -72,6 +76,7 @@ __all__ = [
     "FundingLine",
     "FundingStatus",
     "Indicator",
+    "ImportStatus",
     "IndicatorKind",
     "Membership",
     "Milestone",
@@ -81,6 +86,7 @@ __all__ = [
     "Organisation",
     "OrganisationKind",
     "Project",
+    "ProjectImport",
     "ReportJob",
     "ReportJobStatus",
     "ReportKind",
@@ -91,6 +97,7 @@ __all__ = [
     "Territory",
     "TrackedQuerySet",
     "document_upload_to",  # named by the migrations
+    "import_upload_to",  # named by the migrations
     "validate_not_future",
     "validate_single_line",
     "validate_siren",

@@ -33,12 +33,14 @@ __all__ = ["ReportJob", "ReportJobStatus", "ReportKind"]
 class ReportKind(models.TextChoices):
     PORTFOLIO = "portfolio", "Rapport de portefeuille (PDF)"
     BOARD_PACK = "board_pack", "Dossier de séance (PDF)"
+    PROJECT_IMPORT = "project_import", "Import du tableau de suivi des projets"
 
 
 # The task that produces each kind, by its path (as the task queue records it).
 TASKS = {
     ReportKind.PORTFOLIO: "tdi.reports.document.build_portfolio",
     ReportKind.BOARD_PACK: "committees.board_pack.build_board_pack",
+    ReportKind.PROJECT_IMPORT: "projects.imports.run_import",
 }
 INTERRUPTED = (
     "La génération a été interrompue à plusieurs reprises (le service de production des "
@@ -131,6 +133,11 @@ class ReportJob(models.Model):
         self.file.save(name, ContentFile(content), save=False)
         self.status, self.progress, self.finished_at = ReportJobStatus.DONE, 100, timezone.now()
         self.save(update_fields=["file", "status", "progress", "finished_at"])
+
+    def finish(self) -> None:
+        """The work is done and produced no file (an import: its outcome is on its own page)."""
+        self.status, self.progress, self.finished_at = ReportJobStatus.DONE, 100, timezone.now()
+        self.save(update_fields=["status", "progress", "finished_at"])
 
     def fail(self, message: str) -> None:
         """The task failed: the job says so, in French, without the technical detail."""

@@ -27,6 +27,7 @@ from .workflow import (
     AUTOMATIC,
     LEAD_EDITABLE_STAGES,
     MAIN_PATH,
+    MEETING_HELD,
     MOVES,
     PRIVATE_STAGES,
     PROGRESS_STAGES,
@@ -306,6 +307,34 @@ class Project(models.Model):
             if move.actor != AUTOMATIC:
                 raise PermissionDenied("Ce changement d'étape ne découle pas d'un comité.")
             self._apply_move(locked, move, stage, by=by, reason=reason, at=at, cause=cause)
+
+    def take_up_stage(self, stage: str, *, by, source: str, reason: str, at=None) -> bool:
+        """Set the stage a project had before the application knew it: the territory's table of
+        projects taken up by an import. Not a move of the table: the project already stood
+        there, so no move or guard is checked, but only the coordination does it, never to a
+        stage that a meeting holds (MEETING_HELD), and it is recorded with its source
+        ("import:12") and reason. False when the project is already at that stage (nothing is
+        written)."""
+        if stage not in Stage.values:
+            raise ValidationError(f"L'étape « {stage} » n'existe pas.")
+        if stage in MEETING_HELD:
+            raise ValidationError(
+                f"Étape « {Stage(stage).label} » impossible à reprendre : {MEETING_HELD[stage]}"
+            )
+        with transaction.atomic():
+            locked = Project.objects.select_for_update().get(pk=self.pk)
+            if not Access.of(by).manages(locked.territory_id):
+                raise PermissionDenied(
+                    "Seule la coordination du territoire peut reprendre l'étape d'un projet."
+                )
+            if locked.is_archived:
+                raise ValidationError("Ce projet est archivé : son étape ne change plus.")
+            if locked.stage == stage:
+                return False
+            locked.stage = stage
+            save_change(locked, by=by, reason=reason, at=at, cause=source)
+        self.stage, self.updated_at = locked.stage, locked.updated_at
+        return True
 
     def _locked_move(self, stage: str) -> tuple[Project, Move]:
         """The project as stored, under a row lock, and the move of the table to `stage`."""

@@ -101,3 +101,15 @@ PRIVATE_STAGES = [S.IDEA, S.DRAFTING]
 # Stages in which a lead may edit the whole project, and those in which only progress fields.
 LEAD_EDITABLE_STAGES = [S.IDEA, S.DRAFTING, S.RESERVES]
 PROGRESS_STAGES = [S.FINANCING, S.FUNDED, S.IN_PROGRESS, S.DONE, S.SUSPENDED]
+# Stages that a meeting holds a project in (the agenda it sits on, the reserves a decision set):
+# a project taken up from the territory's table never starts there (Project.take_up_stage),
+# since no agenda or decision would ever move it on. Each says what to do instead.
+MEETING_HELD: dict[str, str] = {
+    S.COTECH: "un projet n'est en examen COTECH que s'il est inscrit à l'ordre du jour d'une "
+    "séance : reprenez-le à l'étape « Recevable », puis inscrivez-le à l'ordre du jour.",
+    S.COPIL: "un projet n'est en examen COPIL que s'il est inscrit à l'ordre du jour d'une "
+    "séance : reprenez-le à l'étape « Avis favorable COTECH », puis inscrivez-le à l'ordre du "
+    "jour.",
+    S.RESERVES: "la levée de réserves suppose des réserves posées par un avis du COTECH : "
+    "reprenez le projet à l'étape « Recevable » ou « Avis favorable COTECH ».",
+}

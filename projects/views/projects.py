@@ -60,6 +60,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query.urlencode(),
         "can_create": request.access.creates_projects(request.territory.pk),
+        "can_import": request.access.manages(request.territory.pk),
     }
     template = "projects/project_list.html"
     if request.htmx and not request.htmx.boosted:
