@@ -2,6 +2,7 @@
 often it may call (per token, counted in the database cache so that every worker agrees)."""
 
 from django.core.cache import caches
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.throttling import SimpleRateThrottle
@@ -48,3 +49,18 @@ class TokenRateThrottle(SimpleRateThrottle):
         if not isinstance(request.auth, ApiToken):
             return None  # the schema read with a session: not throttled here
         return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """The token, as the OpenAPI schema declares it (a bearer scheme)."""
+
+    target_class = TokenAuthentication
+    name = "jeton"
+
+    def get_security_definition(self, auto_schema) -> dict:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "Jeton personnel créé sur la page « API » de votre compte : "
+            "« Authorization: Bearer tdi_… ».",
+        }
