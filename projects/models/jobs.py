@@ -34,6 +34,7 @@ class ReportKind(models.TextChoices):
     PORTFOLIO = "portfolio", "Rapport de portefeuille (PDF)"
     BOARD_PACK = "board_pack", "Dossier de séance (PDF)"
     PROJECT_IMPORT = "project_import", "Import du tableau de suivi des projets"
+    EXPORT_XLSX = "export_xlsx", "Export des projets (XLSX)"
 
 
 # The task that produces each kind, by its path (as the task queue records it).
@@ -41,7 +42,11 @@ TASKS = {
     ReportKind.PORTFOLIO: "tdi.reports.document.build_portfolio",
     ReportKind.BOARD_PACK: "committees.board_pack.build_board_pack",
     ReportKind.PROJECT_IMPORT: "projects.imports.run_import",
+    ReportKind.EXPORT_XLSX: "tdi.reports.exports.build_xlsx",
 }
+# The reports a second identical request may reuse (ReportJob.ask); a board pack follows its
+# meeting's documents, an import its file: never reused.
+REUSABLE = (ReportKind.PORTFOLIO, ReportKind.EXPORT_XLSX)
 INTERRUPTED = (
     "La génération a été interrompue à plusieurs reprises (le service de production des "
     "documents s'est arrêté). Relancez la demande ; si l'échec se répète, signalez-le à "
@@ -70,6 +75,8 @@ class ReportJob(models.Model):
     MAX_ATTEMPTS = 3
     # A finished document is kept this long, then deleted with its file (manage.py purge_jobs).
     KEEP = timedelta(days=7)
+    # The same report of today, asked for again this soon, is the one already made.
+    REUSE = timedelta(minutes=5)
 
     kind = models.CharField("type de document", max_length=20, choices=ReportKind.choices)
     parameters = models.JSONField("paramètres", default=dict, blank=True)
@@ -110,20 +117,36 @@ class ReportJob(models.Model):
     @classmethod
     def ask(cls, kind: str, user, parameters: dict) -> ReportJob:
         """A document asked for in the background: the user's same request still under way (a
-        second click gets the first job), or a new job, queued for its task."""
+        second click gets the first job), the same report made recently (reused), or a new job,
+        queued for its task."""
+        now = timezone.now()
+        same = cls.objects.filter(kind=kind, created_by=user, parameters=parameters)
         under_way = (
-            cls.objects.filter(
-                kind=kind,
-                created_by=user,
-                parameters=parameters,
+            same.filter(
                 status__in=[ReportJobStatus.QUEUED, ReportJobStatus.RUNNING],
-                created_at__gte=timezone.now() - cls.STALE_AFTER,
+                created_at__gte=now - cls.STALE_AFTER,
             )
             .order_by("-created_at")
             .first()
         )
         if under_way is not None:
             return under_way
+        if kind in REUSABLE:
+            # A report as of a past day reads a history that no longer changes: its file
+            # serves as long as it is kept. Today's serves a few minutes.
+            as_of = parameters.get("as_of")
+            past_day = bool(as_of) and as_of < timezone.localdate().isoformat()
+            recent = (
+                same.filter(
+                    status=ReportJobStatus.DONE,
+                    finished_at__gte=now - (cls.KEEP if past_day else cls.REUSE),
+                )
+                .exclude(file="")
+                .order_by("-finished_at")
+                .first()
+            )
+            if recent is not None:
+                return recent
         job = cls.objects.create(kind=kind, parameters=parameters, created_by=user)
         import_string(TASKS[kind]).enqueue(job.pk)
         return job

@@ -37,6 +37,7 @@ from tdi.pdf_merge import Part, join, stamp
 from .charts import bar_chart, funder_chart_items
 from .data import ZERO, PortfolioProject, key_figures, portfolio
 from .decisions import DecisionRow, ReserveRow, decisions_of, open_reserves_of
+from .scope import ReportScope
 
 logger = logging.getLogger(__name__)
 
@@ -327,12 +328,6 @@ def render_by_territory(
 # --- the background task --------------------------------------------------------------------
 
 
-def job_territories(parameters: dict) -> tuple[list[Territory], bool]:
-    if parameters.get("territories") == "all":
-        return list(Territory.objects.order_by("name")), True
-    return list(Territory.objects.filter(pk__in=parameters["territories"]).order_by("name")), False
-
-
 @task
 def build_portfolio(job_id: int) -> None:
     """Produce the portfolio PDF of a ReportJob and store it; the job records the progress."""
@@ -341,16 +336,14 @@ def build_portfolio(job_id: int) -> None:
         return  # finished, or another worker has it
     try:
         with job.alive():
-            parameters = job.parameters
-            territories, all_territories = job_territories(parameters)
-            as_of = date.fromisoformat(parameters["as_of"]) if parameters.get("as_of") else None
+            scope = ReportScope.of_job(job.parameters, job.created_by)
             pdf = render_portfolio_pdf(
-                territories,
+                scope.territories,
                 budget=False,  # the worker has the time
-                as_of=as_of,
-                filters=parameters.get("filters", {}),
+                as_of=scope.as_of,
+                filters=scope.filters,
                 user=job.created_by,
-                all_territories=all_territories,
+                all_territories=scope.national,
                 progress=job.advance,
             )
         job.store(pdf, f"portefeuille-{job.pk}.pdf")

@@ -15,12 +15,15 @@ string: no export ever contains a formula.
 from __future__ import annotations
 
 import csv
+import logging
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect
+from django.tasks import task
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_GET
@@ -30,12 +33,18 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from projects.models import FundingStatus, IndicatorKind, OrganisationKind, Territory
+from projects.models import FundingStatus, IndicatorKind, OrganisationKind, ReportJob, Territory
 from tdi.downloads import attachment, disposition
 
 from .data import PortfolioProject
 from .forms import ALL
 from .scope import InvalidReport, ReportScope
+
+logger = logging.getLogger(__name__)
+FAILURE_MESSAGE = (
+    "La préparation de l'export a échoué. Réessayez ; si l'échec se répète, "
+    "signalez-le à l'administrateur de la plateforme."
+)
 
 # --- cell values ---------------------------------------------------------------------------
 
@@ -150,11 +159,14 @@ class Export:
 def build_export(request: HttpRequest) -> Export:
     """The portfolio the user asked for and may see, read as every report reads it
     (ReportScope): an export shows what the reports page shows. InvalidReport on bad input."""
-    scope = ReportScope.from_request(request).check()
+    return export_of(ReportScope.from_request(request).check())
+
+
+def export_of(scope: ReportScope, progress=None) -> Export:
     label = territory_label(scope.single) if scope.single else ALL
     day = scope.as_of or timezone.localdate()
     return Export(
-        rows=scope.iter_rows(),
+        rows=scope.iter_rows(progress=progress),
         territories={t.pk: t for t in scope.territories},
         name=f"projets-{label}-{day.isoformat()}",
     )
@@ -296,10 +308,35 @@ def xlsx_file(export: Export):
 
 @require_GET
 def export_xlsx(request: HttpRequest) -> HttpResponse:
+    """The workbook at once for one territory; built by the worker for several (the national
+    one: 20 000 projects, over a minute of work that a request must not hold)."""
     try:
-        export = build_export(request)
+        scope = ReportScope.from_request(request).check()
     except InvalidReport as error:
         return error.response()
+    export = export_of(scope)
+    if scope.single is None:
+        parameters = scope.job_parameters(f"{export.name}.xlsx")
+        return redirect(ReportJob.ask(ReportJob.Kind.EXPORT_XLSX, request.user, parameters))
     response = attachment(xlsx_file(export), f"{export.name}.xlsx", XLSX_TYPE)
     add_never_cache_headers(response)
     return response
+
+
+@task
+def build_xlsx(job_id: int) -> None:
+    """The workbook of a ReportJob, read a part at a time; the job records the progress."""
+    job = ReportJob.objects.select_related("created_by").get(pk=job_id)
+    if not job.start():
+        return  # finished, or another worker has it
+    try:
+        with job.alive():
+            scope = ReportScope.of_job(job.parameters, job.created_by)
+            export = export_of(scope, progress=job.advance)
+            with xlsx_file(export) as out:
+                content = out.read()
+        job.store(content, f"export-{job.pk}.xlsx")
+    except Exception:
+        logger.exception("Échec de l'export n° %s", job_id)
+        job.fail(FAILURE_MESSAGE)
+        raise

@@ -43,7 +43,7 @@ class ReportScope:
     access: Access
     territories: list[Territory]
     national: bool  # every territory (?territoire=tous)
-    form: ReportFilterForm
+    form: ReportFilterForm | None  # None for a scope rebuilt by a background job
     as_of: date | None = None
     filters: dict = field(default_factory=dict)  # portfolio() keyword arguments
 
@@ -62,10 +62,40 @@ class ReportScope:
             scope.filters = form.portfolio_filters()
         return scope
 
+    def job_parameters(self, file_name: str) -> dict:
+        """What a background job (ReportJob.parameters) keeps of the scope: of_job() reads it
+        back in the worker, with the access of the job's author."""
+        return {
+            "territories": "all" if self.national else [t.pk for t in self.territories],
+            "territory_names": ["Tous les territoires"]
+            if self.national
+            else [t.name for t in self.territories],
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "filters": {k: v for k, v in self.filters.items() if v not in ("", None)},
+            "file_name": file_name,
+        }
+
+    @classmethod
+    def of_job(cls, parameters: dict, user) -> ReportScope:
+        """The scope a job was asked for (job_parameters), for its author as they are now."""
+        national = parameters.get("territories") == "all"
+        territories = Territory.objects.order_by("name")
+        if not national:
+            territories = territories.filter(pk__in=parameters["territories"])
+        as_of = parameters.get("as_of")
+        return cls(
+            access=Access.of(user),
+            territories=list(territories),
+            national=national,
+            form=None,
+            as_of=date.fromisoformat(as_of) if as_of else None,
+            filters=parameters.get("filters", {}),
+        )
+
     @property
     def errors(self) -> list[str]:
         form = self.form
-        if not form.is_bound or form.is_valid():
+        if form is None or not form.is_bound or form.is_valid():
             return []
         return [
             f"{form.fields[name].label if name in form.fields else name} : {error}"
@@ -87,13 +117,16 @@ class ReportScope:
         """The portfolio of the scope, as the user may see it."""
         return portfolio(self.territories, as_of=self.as_of, access=self.access, **self.filters)
 
-    def iter_rows(self, per_part: int = 10) -> Iterator[PortfolioProject]:
+    def iter_rows(self, per_part: int = 10, progress=None) -> Iterator[PortfolioProject]:
         """The rows ten territories at a time, for the exports: the first line of a national
-        file leaves before the last territory is read, and memory holds one part."""
+        file leaves before the last territory is read, and memory holds one part.
+        `progress(percent)` is told after each part (a background job's progress bar)."""
         territories = self.territories
         for start in range(0, len(territories), per_part):
             part = territories[start : start + per_part]
             yield from portfolio(part, as_of=self.as_of, access=self.access, **self.filters)
+            if progress is not None:
+                progress(5 + 85 * min(start + per_part, len(territories)) // len(territories))
 
     @property
     def in_database(self) -> bool:

@@ -4,6 +4,7 @@ ReportScope; the exports, open data and the decisions register have their own mo
 
 from __future__ import annotations
 
+import mimetypes
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -158,21 +159,12 @@ def portfolio_pdf(request: HttpRequest) -> HttpResponse:
     except InvalidReport as error:
         return error.response()
     territories, national, as_of = scope.territories, scope.national, scope.as_of
-    filters = {k: v for k, v in scope.filters.items() if v not in ("", None)}
     name = file_name(territories, national, as_of)
     size = Project.objects.filter(territory__in=territories, is_archived=False).count()
     if national or len(territories) > 1 or size > document.SYNC_LIMIT:
-        parameters = {
-            "territories": "all" if national else [t.pk for t in territories],
-            "territory_names": ["Tous les territoires"]
-            if national
-            else [t.name for t in territories],
-            "as_of": as_of.isoformat() if as_of else None,
-            "filters": filters,
-            "file_name": name,
-        }
-        job = ReportJob.ask(ReportJob.Kind.PORTFOLIO, request.user, parameters)
-        return redirect(job)
+        parameters = scope.job_parameters(name)
+        return redirect(ReportJob.ask(ReportJob.Kind.PORTFOLIO, request.user, parameters))
+    filters = scope.job_parameters(name)["filters"]
     pdf = render_portfolio_pdf(territories, as_of=as_of, filters=filters, user=request.user)
     return pdf_response(pdf, name, **{"Cache-Control": "private, no-store"})
 
@@ -208,6 +200,7 @@ def report_job(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "job": job,
         "file_size": file_size,
+        "file_format": "XLSX" if job.kind == ReportJob.Kind.EXPORT_XLSX else "PDF",
         # A job that never ends (a stopped worker): stop polling and say so.
         "stale": job.is_stale,
         "territory_names": job.parameters.get("territory_names", []),
@@ -232,4 +225,4 @@ def report_job_download(request: HttpRequest, pk: int) -> FileResponse:
     except FileNotFoundError as missing:
         raise Http404("Fichier introuvable.") from missing
     name = job.parameters.get("file_name") or f"portefeuille-{job.pk}.pdf"
-    return attachment(handle, name, "application/pdf")
+    return attachment(handle, name, mimetypes.guess_type(name)[0] or "application/pdf")

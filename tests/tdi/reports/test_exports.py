@@ -15,15 +15,17 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from jsonschema import Draft202012Validator, FormatChecker
 
-from projects.models import Axis, FundingLine, Indicator, Organisation, Stage
+from projects.models import Axis, FundingLine, Indicator, Organisation, ReportJob, Stage
 
 from ...factories import FundingLineFactory, IndicatorFactory, OrganisationFactory, ProjectFactory
+from ...utils import run_worker
 
 pytestmark = pytest.mark.django_db
 
 DOCS = Path(settings.BASE_DIR) / "docs"
 CSV_URL = "/rapports/projets.csv"
 XLSX_URL = "/rapports/projets.xlsx"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = [
     "Référence",
     "Intitulé",
@@ -297,11 +299,52 @@ def test_national_admin_chooses_one_territory_or_all(client_for, other_territory
         (project.title, "ti-0052"),
         ("Projet de la Meuse", "ti-0055"),
     }
-    assert exported_titles(admin, f"{XLSX_URL}?territoire=tous") == {
+    assert admin.get(f"{CSV_URL}?territoire=ti-9999").status_code == 404
+
+
+def test_the_national_workbook_is_built_by_the_worker(
+    client_for, other_territory, project, worker_queue
+):
+    """Issue 13: 20 000 projects are over a minute of work, which no request may hold."""
+    ProjectFactory(territory=other_territory, title="Projet de la Meuse")
+    admin = client_for("admin")
+    response = admin.get(f"{XLSX_URL}?territoire=tous")
+    job = ReportJob.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/rapports/generations/{job.pk}/"
+    assert (job.kind, job.status) == (ReportJob.Kind.EXPORT_XLSX, ReportJob.Status.QUEUED)
+    page = admin.get(job.get_absolute_url()).content.decode()
+    assert "Export des projets (XLSX)" in page and "Tous les territoires" in page
+    assert admin.get(f"{XLSX_URL}?territoire=tous")["Location"] == response["Location"]
+
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == ReportJob.Status.DONE
+    assert "Télécharger l'export (XLSX" in admin.get(job.get_absolute_url()).content.decode()
+    download = admin.get(f"/rapports/generations/{job.pk}/fichier.pdf")
+    assert (
+        f'filename="projets-tous-{timezone.localdate().isoformat()}.xlsx"'
+        in (download["Content-Disposition"])
+    )
+    assert download["Content-Type"] == XLSX_TYPE
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content)))
+    assert {row["Intitulé"] for row in sheet_dicts(book["Projets"])} == {
         project.title,
         "Projet de la Meuse",
     }
-    assert admin.get(f"{CSV_URL}?territoire=ti-9999").status_code == 404
+    # The same request a minute later gets the same file; a territory's own comes at once.
+    assert admin.get(f"{XLSX_URL}?territoire=tous")["Location"] == response["Location"]
+    assert exported_titles(admin, f"{XLSX_URL}?territoire=ti-0055") == {"Projet de la Meuse"}
+
+
+def test_a_report_of_a_past_day_is_reused_and_one_of_today_is_made_again(client_for, project):
+    admin = client_for("admin")
+    today, past = f"{XLSX_URL}?territoire=tous", f"{XLSX_URL}?territoire=tous&date=2026-01-05"
+    first_today, first_past = admin.get(today)["Location"], admin.get(past)["Location"]
+    ReportJob.objects.update(finished_at=timezone.now() - timedelta(hours=1))
+    assert admin.get(past)["Location"] == first_past  # the history of a past day is settled
+    assert admin.get(today)["Location"] != first_today  # today's figures may have changed
+    assert ReportJob.objects.count() == 3
 
 
 def test_filters_are_those_of_the_reports_page(client_for, territory, project):
