@@ -354,4 +354,4 @@ def territory_sums(projects, details) -> dict[int, dict]:
     )
     for territory, amount in funding:
         sums[territory]["funding"] = amount or ZERO
-    return sums
+    return dict(sums)  # kept in the cache: no factory function

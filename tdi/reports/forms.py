@@ -1,6 +1,8 @@
 """The filters of every report (dashboard, reports page, portfolio PDF, exports): read by
 ReportScope from the query string."""
 
+from collections import defaultdict
+
 from django import forms
 from django.utils import timezone
 
@@ -54,10 +56,18 @@ class ReportFilterForm(forms.Form):
     def __init__(self, *args, territories: list[Territory], national: bool, **kwargs):
         super().__init__(*args, **kwargs)
         if national:
+            # 183 territories: grouped by region, so that the list stays readable.
+            by_region = defaultdict(list)
+            for code, name, region in (
+                Territory.objects.exclude(code=None)
+                .order_by("region", "name")
+                .values_list("code", "name", "region")
+            ):
+                by_region[region or "Autres"].append((code, name))
             self.fields["territoire"].choices = [
                 ("", "Territoire courant"),
                 (ALL, "Tous les territoires"),
-                *Territory.objects.exclude(code=None).values_list("code", "name"),
+                *by_region.items(),
             ]
         else:
             del self.fields["territoire"]
@@ -65,9 +75,14 @@ class ReportFilterForm(forms.Form):
         self.fields["epci"].queryset = Organisation.objects.filter(
             kind=Organisation.Kind.EPCI, located_projects__territory_id__in=ids
         ).distinct()
-        self.fields["financeur"].queryset = Organisation.objects.filter(
+        funders = Organisation.objects.filter(
             pk__in=FundingLine.objects.filter(project__territory_id__in=ids).values("funder_id")
         )
+        if len(ids) > 1:
+            # Across territories, the public funders: the companies that finance their own
+            # project (900 at national size) are a filter of their territory's report.
+            funders = funders.exclude(kind=Organisation.Kind.COMPANY)
+        self.fields["financeur"].queryset = funders
 
     def portfolio_filters(self) -> dict:
         data = self.cleaned_data if self.is_valid() else {}

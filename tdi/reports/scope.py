@@ -9,18 +9,31 @@ bad input raises InvalidReport, which every report answers the same way: 400, in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponseBadRequest
 
 from projects.access import Access, Right
-from projects.models import FundingLine, Project, Territory
+from projects.models import FundingLine, Indicator, Organisation, Project, Territory
 
 from .data import PortfolioProject, portfolio
 from .forms import ALL, ReportFilterForm
+
+# How long the sums of a report stay in the cache while nothing changes.
+SUMS_KEPT = 3600
+
+
+def data_version() -> tuple:
+    """The last history row of each table the figures read (one indexed query each)."""
+    return tuple(
+        model.history.order_by("-history_id").values_list("history_id", flat=True).first()
+        for model in (Project, FundingLine, Indicator, Organisation)
+    )
 
 
 class InvalidReport(ValueError):
@@ -133,6 +146,23 @@ class ReportScope:
         """A report of several territories as they are today: its figures are added up by the
         database (data.figures_in_database), its projects never loaded."""
         return self.single is None and self.as_of is None
+
+    def summed(self, add_up: Callable) -> dict:
+        """add_up(*querysets()) (data.figures_in_database, data.territory_sums) for this
+        reader, kept in the cache until the data changes: every change of a project, funding
+        line, indicator or organisation writes a history row, whose id is part of the key. At
+        national size the sums take 150 ms of the database; a reader who comes back, or the
+        next of the 183 territories' readers, gets them at once."""
+        access = self.access
+        reader = (access.national, sorted(access.roles.items()), sorted(access.led))
+        scope = "all" if self.national else [t.pk for t in self.territories]
+        wanted = (add_up.__name__, scope, sorted(self.filters.items()), reader, data_version())
+        key = "tdi-report:" + hashlib.sha256(repr(wanted).encode()).hexdigest()
+        found = cache.get(key)
+        if found is None:
+            found = add_up(*self.querysets())
+            cache.set(key, found, timeout=SUMS_KEPT)
+        return found
 
     def querysets(self):
         """The projects counted and those whose details the reader sees, filtered as

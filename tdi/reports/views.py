@@ -37,7 +37,7 @@ TERRITORIES_PER_PAGE = 25
 
 def figures_context(scope: ReportScope) -> dict:
     if scope.in_database:
-        rows, figures = [], figures_in_database(*scope.querysets())
+        rows, figures = [], scope.summed(figures_in_database)
     else:
         rows = scope.rows()
         figures = key_figures(rows)
@@ -59,7 +59,7 @@ def summaries(scope: ReportScope, rows: list, page_number) -> dict:
     """A report of several territories shows them summed up, by region and by territory (a
     page at a time), never every project of the country."""
     if scope.in_database:
-        sums = territory_sums(*scope.querysets())
+        sums = scope.summed(territory_sums)
     else:
         sums = defaultdict(lambda: {"count": 0, "cost": Decimal(0), "funding": Decimal(0)})
         for row in rows:

@@ -5,8 +5,11 @@ reports, exports and PDFs read."""
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from projects.access import Access
+from projects.lifecycle import save_change
 from projects.models import (
     Axis,
     FundingLine,
@@ -24,6 +27,7 @@ from ...factories import FundingLineFactory, IndicatorFactory, OrganisationFacto
 pytestmark = pytest.mark.django_db
 
 S, STATUS = Stage, FundingLine.Status
+NOTHING = {"count": 0, "cost": Decimal(0), "funding": Decimal(0)}  # a territory without a project
 
 
 @pytest.fixture
@@ -84,9 +88,13 @@ def test_the_database_adds_up_what_the_rows_add_up(
     sums = territory_sums(*scope.querysets())
     for place in (territory, other_territory):
         mine = [row for row in rows if row.territory_id == place.pk]
-        assert sums[place.pk]["count"] == len(mine)
-        assert sums[place.pk]["cost"] == sum((row.total_cost for row in mine), Decimal(0))
-        assert sums[place.pk]["funding"] == sum((row.funding_total for row in mine), Decimal(0))
+        assert sums.get(place.pk, NOTHING)["count"] == len(mine)
+        assert sums.get(place.pk, NOTHING)["cost"] == sum(
+            (row.total_cost for row in mine), Decimal(0)
+        )
+        assert sums.get(place.pk, NOTHING)["funding"] == sum(
+            (row.funding_total for row in mine), Decimal(0)
+        )
 
 
 def test_the_figures_are_those_of_the_data(country, territory, other_territory, users):
@@ -112,3 +120,32 @@ def test_the_figures_are_those_of_the_data(country, territory, other_territory, 
         (S.FUNDED, 1),
         (S.DONE, 1),
     ]
+
+
+def test_the_sums_are_kept_until_the_data_changes(country, territory, other_territory, users):
+    """The national sums are added up once, then read from the cache, until a change writes
+    history: a new cost, or a funder's new name, shows at once."""
+    scope = ReportScope(
+        access=Access.of(users["admin"]),
+        territories=[territory, other_territory],
+        national=True,
+        form=None,
+    )
+
+    def summed() -> tuple[dict, int]:
+        with CaptureQueriesContext(connection) as queries:
+            figures = scope.summed(figures_in_database)
+        return figures, len(queries)
+
+    first, cold = summed()
+    again, warm = summed()
+    assert again == first
+    assert warm == 4 < cold  # the four « last history row » queries, nothing added up
+    project = territory.projects.get(stage=S.SUBMITTED)
+    project.total_cost += Decimal("1234567")
+    save_change(project, by=users["coordinator"], reason="Coût revu")
+    assert summed()[0]["investment"] == first["investment"] + Decimal("1234567")
+    region = country["region"]
+    region.name = "Région renommée"
+    save_change(region, by=users["coordinator"], reason="Nom")
+    assert "Région renommée" in {f["funder"] for f in summed()[0]["by_funder"]}
