@@ -249,7 +249,7 @@ def end_of_day(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.max))
 
 
-def rows_as_of(model, moment: datetime, **filters) -> list:
+def rows_as_of(model, moment: datetime, *, fields: tuple | None = None, **filters) -> list:
     """The history rows that describe each object as it was at `moment`, deleted ones left
     out, by id: the one « as of » reader, of the project's history page and of the reports.
 
@@ -257,7 +257,7 @@ def rows_as_of(model, moment: datetime, **filters) -> list:
     object at the same moment: the last written wins), and the first of each kept. A window
     reads each object's rows once; simple-history's `latest_of_each` compares every row with
     the later ones of its object, which SQLite plans as a scan per row (3 s for 450 projects'
-    funding lines, against 0.1 s here)."""
+    funding lines, against 0.1 s here). With `fields`, dictionaries of those fields."""
     newest_first = Window(
         RowNumber(),
         partition_by=[F("id")],
@@ -269,7 +269,15 @@ def rows_as_of(model, moment: datetime, **filters) -> list:
         .filter(newest=1)
         .order_by("id")
     )
-    return [row for row in rows if row.history_type != "-"]
+    if fields is None:
+        return [row for row in rows if row.history_type != "-"]
+    # Plain values (a report of 20 000 projects): building a model instance per row cost most
+    # of the time.
+    found = []
+    for row in rows.values(*fields, "history_type"):
+        if row.pop("history_type") != "-":
+            found.append(row)
+    return found
 
 
 def project_as_of(project: Project, moment: datetime) -> dict | None:

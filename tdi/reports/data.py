@@ -126,10 +126,6 @@ LINE = ("project_id", "funder_id", "instrument", "status", "amount")
 MEASURE = ("project_id", "kind", "target", "achieved", "unit", "measured_on")
 
 
-def values(objects, fields) -> list[dict]:
-    return [{f: getattr(o, f) for f in fields} for o in objects]
-
-
 def portfolio(
     territories: list[Territory] | None = None,
     *,
@@ -166,11 +162,11 @@ def portfolio(
         measures = Indicator.objects.filter(project_id__in=ids).order_by("pk").values(*MEASURE)
     else:
         moment = end_of_day(as_of)
-        found = sorted(rows_as_of(Project, moment, **scope), key=lambda p: p.reference)
-        projects = values(found, FIELDS)
+        found = rows_as_of(Project, moment, fields=FIELDS, **scope)
+        projects = sorted(found, key=lambda p: p["reference"])
         ids = [p["id"] for p in projects]
-        lines = values(rows_as_of(FundingLine, moment, project_id__in=ids), LINE)
-        measures = values(rows_as_of(Indicator, moment, project_id__in=ids), MEASURE)
+        lines = rows_as_of(FundingLine, moment, fields=LINE, project_id__in=ids)
+        measures = rows_as_of(Indicator, moment, fields=MEASURE, project_id__in=ids)
     lines, measures = list(lines), list(measures)
     org_ids = {p["lead_organisation_id"] for p in projects} | {p["epci_id"] for p in projects}
     org_ids |= {line["funder_id"] for line in lines}
@@ -355,3 +351,13 @@ def territory_sums(projects, details) -> dict[int, dict]:
     for territory, amount in funding:
         sums[territory]["funding"] = amount or ZERO
     return dict(sums)  # kept in the cache: no factory function
+
+
+def sums_of(rows: list[PortfolioProject]) -> dict[int, dict]:
+    """territory_sums(), from portfolio rows (a report as of a past day)."""
+    sums = defaultdict(lambda: {"count": 0, "cost": ZERO, "funding": ZERO})
+    for row in rows:
+        sums[row.territory_id]["count"] += 1
+        sums[row.territory_id]["cost"] += row.total_cost
+        sums[row.territory_id]["funding"] += row.funding_total
+    return dict(sums)

@@ -5,7 +5,6 @@ ReportScope; the exports, open data and the decisions register have their own mo
 from __future__ import annotations
 
 import mimetypes
-from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
@@ -24,7 +23,7 @@ from tdi.pdf import pdf_response
 
 from . import document
 from .charts import figure_charts
-from .data import figures_in_database, key_figures, territory_sums
+from .data import key_figures
 from .document import file_name, filter_labels, render_portfolio_pdf
 from .scope import InvalidReport, ReportScope
 from .todo import todo_for
@@ -36,8 +35,8 @@ TERRITORIES_PER_PAGE = 25
 
 
 def figures_context(scope: ReportScope) -> dict:
-    if scope.in_database:
-        rows, figures = [], scope.summed(figures_in_database)
+    if scope.single is None:  # several territories: summed up, no project listed
+        rows, figures = [], scope.sums()[0]
     else:
         rows = scope.rows()
         figures = key_figures(rows)
@@ -55,17 +54,10 @@ def figures_context(scope: ReportScope) -> dict:
     }
 
 
-def summaries(scope: ReportScope, rows: list, page_number) -> dict:
+def summaries(scope: ReportScope, page_number) -> dict:
     """A report of several territories shows them summed up, by region and by territory (a
     page at a time), never every project of the country."""
-    if scope.in_database:
-        sums = scope.summed(territory_sums)
-    else:
-        sums = defaultdict(lambda: {"count": 0, "cost": Decimal(0), "funding": Decimal(0)})
-        for row in rows:
-            sums[row.territory_id]["count"] += 1
-            sums[row.territory_id]["cost"] += row.total_cost
-            sums[row.territory_id]["funding"] += row.funding_total
+    sums = scope.sums()[1]
     empty = {"count": 0, "cost": Decimal(0), "funding": Decimal(0)}
     by_territory = [
         {"territory": t, **sums.get(t.pk, empty)}
@@ -141,7 +133,7 @@ def reports(request: HttpRequest) -> HttpResponse:
     scope = ReportScope.from_request(request)
     context = {**figures_context(scope), "query": request.GET.urlencode()}
     if scope.single is None:
-        context.update(summaries(scope, context["rows"], request.GET.get("page")))
+        context.update(summaries(scope, request.GET.get("page")))
         kept = request.GET.copy()
         kept.pop("page", None)
         context["page_query"] = kept.urlencode()
