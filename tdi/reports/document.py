@@ -8,7 +8,6 @@ background (django-tasks-db in production) while the page shows its progress.
 
 from __future__ import annotations
 
-import io
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -19,7 +18,6 @@ from decimal import Decimal
 from django.tasks import task
 from django.utils import timezone
 from django.utils.text import slugify
-from pypdf.constants import PageLabelStyle
 
 from projects.access import Access
 from projects.models import (
@@ -27,15 +25,15 @@ from projects.models import (
     FundingStatus,
     IndicatorKind,
     Organisation,
+    OrganisationKind,
     ReportJob,
     Stage,
     Territory,
 )
 from tdi.pdf import render_pdf
-from tdi.pdf_merge import Part, join, stamp
 
 from .charts import bar_chart, funder_chart_items
-from .data import ZERO, PortfolioProject, key_figures, portfolio
+from .data import ZERO, PortfolioProject, key_figures, portfolio, sums_of
 from .decisions import DecisionRow, ReserveRow, decisions_of, open_reserves_of
 from .scope import ReportScope
 
@@ -212,15 +210,35 @@ def portfolio_context(
         {"title": title, "svg": bar_chart(title, items, money=money)}
         for title, items, money in chart_data
     ]
+    sums = sums_of(rows)
+    nothing = {"count": 0, "cost": ZERO, "funding": ZERO}
     by_territory = [
-        {
-            "name": t.name,
-            "count": len(mine := [s for s in ordered if s.row.territory_id == t.pk]),
-            "cost": sum((s.row.total_cost for s in mine), ZERO),
-            "funding": sum((s.row.funding_total for s in mine), ZERO),
-        }
-        for t in territories
+        {"name": t.name, "region": t.region, **sums.get(t.pk, nothing)} for t in territories
     ]
+    by_region = {}
+    for line in sorted(by_territory, key=lambda line: line["region"]):
+        region = by_region.setdefault(
+            line["region"], {"region": line["region"], "territories": 0, **nothing}
+        )
+        region["territories"] += 1
+        for key in ("count", "cost", "funding"):
+            region[key] += line[key]
+    # The decisions of the period, counted by outcome: the national synthesis lists none.
+    outcomes = defaultdict(int)
+    for decision in period:
+        outcomes[decision.label] += 1
+    # Across the country, the companies that fund their own project make one line.
+    funders, companies = [], {"funder": "", "kind": "", "count": 0}
+    for funder in figures["by_funder"]:
+        if all_territories and funder["kind"] == OrganisationKind.COMPANY.label:
+            companies["count"] += 1
+            for key in (*FundingStatus.values, "total"):
+                companies[key] = companies.get(key, ZERO) + funder[key]
+        else:
+            funders.append(funder)
+    if companies["count"]:
+        companies["funder"] = f"Entreprises porteuses ({companies['count']})"
+        funders.append(companies)
     now = timezone.localtime()
     single = territories[0] if len(territories) == 1 and not all_territories else None
     return {
@@ -245,6 +263,9 @@ def portfolio_context(
         "charts": charts,
         "groups": groups,
         "by_territory": by_territory,
+        "by_region": list(by_region.values()),
+        "funders": funders,
+        "period_outcomes": sorted(outcomes.items(), key=lambda item: -item[1]),
         "sheets": ordered,
         "period_start": start,
         "period_end": end,
@@ -269,60 +290,23 @@ def render_portfolio_pdf(
 
     `filters` takes the keyword arguments of `portfolio()` (axis, stage, epci, funder);
     `user` limits the report to what that user may see (None: a trusted internal call);
-    `progress` is called with a percentage as the work goes on. A report of several territories
-    is laid out a territory at a time (`render_by_territory`).
+    `progress` is called with a percentage as the work goes on.
     """
     report = progress or (lambda _percent: None)
     arguments = {"as_of": as_of, "filters": filters, "user": user}
-    if len(territories) > 1 or all_territories:
-        return render_by_territory(
-            territories, all_territories=all_territories, report=report, budget=budget, **arguments
-        )
+    if all_territories:
+        # The national report is a synthesis: figures, regions, territories, decisions counted;
+        # each project's sheet is in its territory's report (20 000 sheets took 11 GB).
+        context = portfolio_context(territories, all_territories=True, **arguments)
+        report(40)
+        pdf = render_pdf(TEMPLATE, {**context, "part": "national"}, budget=budget)
+        report(90)
+        return pdf
     context = portfolio_context(territories, **arguments)
     report(30)
     pdf = render_pdf(TEMPLATE, context, budget=budget)
     report(90)
     return pdf
-
-
-def render_by_territory(
-    territories, *, all_territories: bool, report, budget: bool, **arguments
-) -> bytes:
-    """The summary of every territory (cover, key figures, the table by territory, charts),
-    then a chapter per territory with projects (its portfolio by stage, sheets, decisions),
-    each laid out on its own and joined (tdi.pdf_merge: bookmarks, « page N / M », the tags
-    of every part). WeasyPrint's memory is that of the largest territory, never of the whole
-    country (a national report in one document took 11 GB before failing)."""
-    summary = portfolio_context(territories, all_territories=all_territories, **arguments)
-    parts = [
-        Part.of(render_pdf(TEMPLATE, {**summary, "part": "summary", "joined": True}, budget=budget))
-    ]
-    with_projects = {sheet.row.territory_id for sheet in summary["sheets"]}
-    shown = [t for t in territories if t.pk in with_projects]
-    report(15)
-    for index, territory in enumerate(shown, start=1):
-        context = portfolio_context([territory], **arguments)
-        parts.append(
-            Part.of(
-                render_pdf(
-                    TEMPLATE, {**context, "part": "territory", "joined": True}, budget=budget
-                )
-            )
-        )
-        report(15 + 75 * index // len(shown))
-    metadata = parts[0].reader.metadata
-    writer = join(parts, title=str(metadata.title), author=str(metadata.author or ""))
-    total = len(writer.pages)
-    for number, page in enumerate(writer.pages, start=1):
-        stamp(page, f"Rapport de portefeuille · page {number} / {total}")
-    writer.set_page_label(0, total - 1, PageLabelStyle.DECIMAL, start=1)
-    writer.add_outline_item(title="Synthèse", page_number=0)
-    for territory, part in zip(shown, parts[1:], strict=True):
-        writer.add_outline_item(title=territory.name, page_number=part.first - 1)
-    output = io.BytesIO()
-    writer.write(output)
-    report(95)
-    return output.getvalue()
 
 
 # --- the background task --------------------------------------------------------------------
