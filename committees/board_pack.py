@@ -378,6 +378,8 @@ def build_board_pack(job_id: int) -> None:
             job.advance(10)
             pdf = render_board_pack(pack, budget=False, progress=job.advance)
         job.store(pdf, f"dossier-de-seance-{job.pk}.pdf")
+    except PdfBudgetExceeded as too_large:  # the document itself is the problem: no retry
+        job.fail(too_large.message)
     except Exception:
         logger.exception("Échec de la préparation du dossier de séance n° %s", job_id)
         job.fail(FAILURE_MESSAGE)

@@ -20,6 +20,7 @@ import logging
 import mimetypes
 import os
 import posixpath
+import resource
 import signal
 import threading
 from contextlib import contextmanager
@@ -185,6 +186,40 @@ def time_budget(seconds: float | None):
         signal.signal(signal.SIGALRM, previous)
 
 
+TOO_LARGE = (
+    "Ce document demanderait plus de {limit} Mo de mémoire pour être mis en page : il n'a pas "
+    "été produit. Réduisez le périmètre (un territoire, des filtres) ; si ce document est "
+    "nécessaire tel quel, signalez-le à l'administrateur de la plateforme."
+)
+
+
+def process_size() -> int:
+    """The virtual size of this process, in bytes (what RLIMIT_AS limits)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * resource.getpagesize()
+
+
+@contextmanager
+def memory_budget(megabytes: int | None):
+    """Let the block grow the process by at most `megabytes` (RLIMIT_AS, restored after): a
+    layout that would take more ends with PdfBudgetExceeded, in French, instead of taking the
+    worker and the machine down (a national report in one document once took 11 GB)."""
+    if not megabytes or not Path("/proc/self/statm").exists():
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    allowed = process_size() + megabytes * 1024 * 1024
+    if hard != resource.RLIM_INFINITY:
+        allowed = min(allowed, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (allowed, hard))
+    try:
+        yield
+    except MemoryError as exhausted:
+        raise PdfBudgetExceeded(TOO_LARGE.format(limit=megabytes)) from exhausted
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
 def render_pdf(
     template_name: str, context: dict, *, archival: bool = False, budget: bool = True
 ) -> bytes:
@@ -208,18 +243,18 @@ def html_to_pdf(html: str, *, archival: bool = False, budget: bool = True) -> by
     if len(html) > limits.get("html_chars", len(html)):
         raise PdfBudgetExceeded(TOO_LONG.format(what=f"{len(html) // 1000}000 caractères"))
     options = ARCHIVAL if archival else TAGGED
-    with time_budget(limits.get("seconds")):
+    with memory_budget(settings.PDF_MEMORY_MB), time_budget(limits.get("seconds")):
         document = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).render(
             **options
         )
-    if len(document.pages) > limits.get("pages", len(document.pages)):
-        raise PdfBudgetExceeded(TOO_LONG.format(what=f"{len(document.pages)} pages"))
-    # Nothing is ever embedded: <link rel="attachment"> and <a rel="attachment"> are dropped
-    # before the fetcher is asked for them.
-    document.metadata.attachments = []
-    for page in document.pages:
-        page.links = [link for link in page.links if keep_link(link)]
-    return document.write_pdf(**options)
+        if len(document.pages) > limits.get("pages", len(document.pages)):
+            raise PdfBudgetExceeded(TOO_LONG.format(what=f"{len(document.pages)} pages"))
+        # Nothing is ever embedded: <link rel="attachment"> and <a rel="attachment"> are
+        # dropped before the fetcher is asked for them.
+        document.metadata.attachments = []
+        for page in document.pages:
+            page.links = [link for link in page.links if keep_link(link)]
+        return document.write_pdf(**options)
 
 
 # --- official documents: rendered once, fingerprinted, stored, served as stored -------------

@@ -105,6 +105,7 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,  # a connection cut by a database restart: replaced, not a 500
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -259,6 +260,8 @@ OTP_TOTP_ISSUER = "tdi Territoires d'industrie"
 # What one request may spend on a PDF (tdi.pdf.render_pdf): its HTML, seconds of layout (a
 # sync worker's timeout is 60 s), pages. Long documents are built by the worker instead.
 PDF_BUDGET = {"html_chars": 2_000_000, "seconds": 30, "pages": 400}
+# What laying out one PDF may add to its process, in the request and in the worker alike.
+PDF_MEMORY_MB = int(os.environ.get("DJANGO_PDF_MEMORY_MB", "1024"))
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -30,7 +30,7 @@ from projects.models import (
     Stage,
     Territory,
 )
-from tdi.pdf import render_pdf
+from tdi.pdf import PdfBudgetExceeded, render_pdf
 
 from .charts import bar_chart, funder_chart_items
 from .data import ZERO, PortfolioProject, key_figures, portfolio, sums_of
@@ -331,6 +331,8 @@ def build_portfolio(job_id: int) -> None:
                 progress=job.advance,
             )
         job.store(pdf, f"portefeuille-{job.pk}.pdf")
+    except PdfBudgetExceeded as too_large:  # the document itself is the problem: no retry
+        job.fail(too_large.message)
     except Exception:
         logger.exception("Échec de la génération du rapport n° %s", job_id)
         job.fail(FAILURE_MESSAGE)
