@@ -12,7 +12,7 @@ CHROMIUM ?= /usr/bin/chromium
 # `make test PYTEST_WORKERS=0` runs it in a single process.
 PYTEST_WORKERS ?= auto
 
-.PHONY: install migrate demo demo-national run test test-postgres e2e chromium lint format check-deploy bench clean
+.PHONY: install migrate demo demo-national run test test-postgres e2e chromium lint format check-deploy bench loadtest drills clean
 
 $(VENV)/.installed: pyproject.toml uv.lock .python-version
 	@$(PY) -m uv --version >/dev/null 2>&1 || $(PY) -m pip install --quiet --disable-pip-version-check uv
@@ -70,5 +70,23 @@ bench: install
 	$(VENV)/bin/python -m tests.bench
 	$(VENV)/bin/python -m tests.bench_national
 
+# The load test and the fault drills (issue 13), on PostgreSQL (DATABASE_URL: the national data
+# set) under production-like settings: gunicorn, db_worker and locust on the loopback only.
+# Locust (dependency group `load`) lives in its own environment, .venv-load, so that the
+# suite's .venv never sees it; LOADTEST_DURATION (60 s), LOADTEST_USERS (20), DRILLS=a,b,c.
+LOAD_VENV := .venv-load
+
+$(LOAD_VENV)/.installed: pyproject.toml uv.lock .python-version
+	UV_PROJECT_ENVIRONMENT=$(LOAD_VENV) $(UV) sync --frozen --only-group load
+	@touch $@
+
+loadtest: install $(LOAD_VENV)/.installed
+	@test -n "$$DATABASE_URL" || { echo "DATABASE_URL=postgres://… est requis"; exit 2; }
+	$(VENV)/bin/python -m tests.load.run
+
+drills: install $(LOAD_VENV)/.installed
+	@test -n "$$DATABASE_URL" || { echo "DATABASE_URL=postgres://… est requis"; exit 2; }
+	$(VENV)/bin/python -m tests.load.drills $(DRILLS)
+
 clean:
-	rm -rf $(VENV) staticfiles
+	rm -rf $(VENV) $(LOAD_VENV) staticfiles
