@@ -619,3 +619,36 @@ def test_a_large_table_is_imported_by_a_worker(worker_queue, client_for, monkeyp
     assert "Projets créés 5" in " ".join(
         text(client.get(f"/projets/import/{imp.pk}/", HTTP_HX_REQUEST="true")).split()
     ).replace("</dt><dd>", " ")
+
+
+def test_old_tables_are_purged_and_what_they_did_stays_readable(client_for, territory):
+    """purge_jobs: an import confirmed a week ago keeps its row and result page, not its file;
+    one never confirmed goes with its file; a recent one is left alone."""
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    rows = [["Intitulé", "Axe"], ["Halle de la forge", "Foncier industriel"]]
+    client = client_for("coordinator")
+    done, _preview = walk(client, csv_upload(rows))
+    run(client, done)
+    abandoned, _preview = walk(client, csv_upload(rows, name="brouillon.csv"))
+    recent, _preview = walk(client, csv_upload(rows, name="recent.csv"))
+    week_ago = timezone.now() - timedelta(days=8)
+    for old in (done, abandoned):
+        ProjectImport.objects.filter(pk=old.pk).update(created_at=week_ago)
+    stored = {imp.pk: ProjectImport.objects.get(pk=imp.pk).file for imp in (done, abandoned)}
+    assert all(f.storage.exists(f.name) for f in stored.values())
+
+    call_command("purge_jobs", stdout=io.StringIO())
+
+    done.refresh_from_db()
+    assert not done.file and not stored[done.pk].storage.exists(stored[done.pk].name)
+    assert not ProjectImport.objects.filter(pk=abandoned.pk).exists()
+    assert not stored[abandoned.pk].storage.exists(stored[abandoned.pk].name)
+    assert ProjectImport.objects.get(pk=recent.pk).file
+    page = client.get(f"/projets/import/{done.pk}/")
+    assert page.status_code == 200
+    assert "Import terminé" in text(page)
+    assert "<dt>Projets créés</dt><dd>1</dd>" in text(page)
