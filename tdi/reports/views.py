@@ -180,6 +180,8 @@ def own_job(request: HttpRequest, pk: int) -> ReportJob:
 def report_job(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress of a background document; htmx polls the status fragment until it ends."""
     job = own_job(request, pk)
+    if job.kind == ReportJob.Kind.PROJECT_IMPORT:  # an import shows its progress on its own page
+        return redirect("projects:import_result", pk=job.parameters["import"])
     if job.is_abandoned:  # its worker died: taken up again (or failed, after three tries)
         job.recover()
     file_size = None

@@ -615,6 +615,10 @@ def test_a_large_table_is_imported_by_a_worker(worker_queue, client_for, monkeyp
     assert imp.status == ImportStatus.DONE
     assert imp.job.kind == ReportJob.Kind.PROJECT_IMPORT
     assert imp.job.status == ReportJob.Status.DONE
+    # The documents' progress page of the job leads to the import's own page.
+    assert client.get(f"/rapports/generations/{imp.job.pk}/")["Location"] == (
+        f"/projets/import/{imp.pk}/"
+    )
     assert Project.objects.count() == 5
     assert "Projets créés 5" in " ".join(
         text(client.get(f"/projets/import/{imp.pk}/", HTTP_HX_REQUEST="true")).split()
