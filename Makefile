@@ -69,6 +69,7 @@ check-deploy: install
 bench: install
 	$(VENV)/bin/python -m tests.bench
 	$(VENV)/bin/python -m tests.bench_national
+	@if [[ "$$DATABASE_URL" == postgres* ]]; then $(VENV)/bin/python -m tests.bench_portfolio; fi
 
 # The load test and the fault drills (issue 13), on PostgreSQL (DATABASE_URL: the national data
 # set) under production-like settings: gunicorn, db_worker and locust on the loopback only.

@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, models, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -44,6 +45,7 @@ TASKS = {
     ReportKind.PROJECT_IMPORT: "projects.imports.run_import",
     ReportKind.EXPORT_XLSX: "tdi.reports.exports.build_xlsx",
 }
+PARTS_DIR = "rapports/parties"
 # The reports a second identical request may reuse (ReportJob.ask); a board pack follows its
 # meeting's documents, an import its file: never reused.
 REUSABLE = (ReportKind.PORTFOLIO, ReportKind.EXPORT_XLSX)
@@ -95,6 +97,8 @@ class ReportJob(models.Model):
     created_at = models.DateTimeField("demandé le", auto_now_add=True)
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)
     attempts = models.PositiveSmallIntegerField("tentatives", default=0)
+    # A long report laid out in parts by several workers (tdi.reports.document): how many.
+    parts = models.PositiveSmallIntegerField("parties", default=0)
     heartbeat_at = models.DateTimeField("signe de vie le", null=True, blank=True)
 
     class Meta:
@@ -161,6 +165,19 @@ class ReportJob(models.Model):
         """The work is done and produced no file (an import: its outcome is on its own page)."""
         self.status, self.progress, self.finished_at = ReportJobStatus.DONE, 100, timezone.now()
         self.save(update_fields=["status", "progress", "finished_at"])
+
+    def part_file(self, index: int, extension: str) -> str:
+        """Where a part of a long document waits in the media storage until it is joined."""
+        return f"{PARTS_DIR}/{self.pk}/{index}.{extension}"
+
+    def delete_parts(self) -> None:
+        folder = f"{PARTS_DIR}/{self.pk}"
+        try:
+            _folders, files = default_storage.listdir(folder)
+        except FileNotFoundError:
+            return
+        for name in files:
+            default_storage.delete(f"{folder}/{name}")
 
     def fail(self, message: str) -> None:
         """The task failed: the job says so, in French, without the technical detail."""

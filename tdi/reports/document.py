@@ -8,6 +8,7 @@ background (django-tasks-db in production) while the page shows its progress.
 
 from __future__ import annotations
 
+import io
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -15,9 +16,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
 from django.tasks import task
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
+from pypdf.constants import PageLabelStyle
 
 from projects.access import Access
 from projects.models import (
@@ -30,7 +36,8 @@ from projects.models import (
     Stage,
     Territory,
 )
-from tdi.pdf import PdfBudgetExceeded, render_pdf
+from tdi.pdf import PdfBudgetExceeded, html_to_pdf, render_pdf
+from tdi.pdf_merge import Part, join, stamp
 
 from .charts import bar_chart, funder_chart_items
 from .data import ZERO, PortfolioProject, key_figures, portfolio, sums_of
@@ -45,6 +52,12 @@ logger = logging.getLogger(__name__)
 SYNC_LIMIT = 20
 # Reserves listed on a project's half page; the others are counted.
 SHEET_RESERVES = 3
+# What each kind of report shows (the template's sections), and a long one in parts: its cover,
+# figures and portfolio, its sheets so many at a time, its decisions, that several workers lay
+# out at once (build_portfolio_part) before they are joined (join_portfolio).
+WHOLE = frozenset({"cover", "figures", "portfolio", "sheets", "decisions"})
+NATIONAL = frozenset({"cover", "figures", "regions"})
+SHEETS_PER_PART = 40
 FAILURE_MESSAGE = (
     "La génération du rapport a échoué. Réessayez ; si l'échec se répète, "
     "signalez-le à l'administrateur de la plateforme."
@@ -270,6 +283,8 @@ def portfolio_context(
         "period_start": start,
         "period_end": end,
         "period_decisions": period,
+        "shows": NATIONAL if all_territories else WHOLE,
+        "sheets_from": 1,
     }
 
 
@@ -299,7 +314,7 @@ def render_portfolio_pdf(
         # each project's sheet is in its territory's report (20 000 sheets took 11 GB).
         context = portfolio_context(territories, all_territories=True, **arguments)
         report(40)
-        pdf = render_pdf(TEMPLATE, {**context, "part": "national"}, budget=budget)
+        pdf = render_pdf(TEMPLATE, context, budget=budget)
         report(90)
         return pdf
     context = portfolio_context(territories, **arguments)
@@ -309,26 +324,73 @@ def render_portfolio_pdf(
     return pdf
 
 
-# --- the background task --------------------------------------------------------------------
+def parts_of(context: dict) -> list[dict]:
+    """The contexts of a long territory report's parts, each laid out on its own (joined, each
+    part numbers nothing itself); none when one document is enough."""
+    sheets = context["sheets"]
+    if context["all_territories"] or len(sheets) <= 2 * SHEETS_PER_PART:
+        return []
+    parts = [{"shows": WHOLE - {"sheets", "decisions"}}]
+    for start in range(0, len(sheets), SHEETS_PER_PART):
+        chunk = sheets[start : start + SHEETS_PER_PART]
+        parts.append(
+            {
+                "shows": {"sheets"},
+                "sheets": chunk,
+                "sheets_from": start + 1,
+                "sheets_to": start + len(chunk),
+            }
+        )
+    parts.append({"shows": {"decisions"}})
+    return [{**context, **part, "joined": True} for part in parts]
+
+
+def save_part(name: str, content: bytes) -> None:
+    if default_storage.exists(name):  # a part laid out again after its worker died
+        default_storage.delete(name)
+    default_storage.save(name, ContentFile(content))
+
+
+# --- the background tasks -------------------------------------------------------------------
 
 
 @task
 def build_portfolio(job_id: int) -> None:
-    """Produce the portfolio PDF of a ReportJob and store it; the job records the progress."""
+    """Produce the portfolio PDF of a ReportJob and store it; the job records the progress.
+    A long report is written out in parts (their HTML, from one reading of the data), which
+    several workers lay out at once; taken up again after its worker died, it queues the
+    parts still missing."""
     job = ReportJob.objects.select_related("created_by").get(pk=job_id)
     if not job.start():
         return  # finished, or another worker has it
     try:
         with job.alive():
+            if job.parts:
+                queue_parts(job)
+                return
             scope = ReportScope.of_job(job.parameters, job.created_by)
+            arguments = {"as_of": scope.as_of, "filters": scope.filters, "user": job.created_by}
+            parts = (
+                []
+                if scope.national
+                else parts_of(portfolio_context(scope.territories, **arguments))
+            )
+            if parts:
+                for index, part in enumerate(parts):
+                    save_part(
+                        job.part_file(index, "html"), render_to_string(TEMPLATE, part).encode()
+                    )
+                job.parts = len(parts)
+                job.advance(10)
+                job.save(update_fields=["parts"])
+                queue_parts(job)
+                return
             pdf = render_portfolio_pdf(
                 scope.territories,
                 budget=False,  # the worker has the time
-                as_of=scope.as_of,
-                filters=scope.filters,
-                user=job.created_by,
                 all_territories=scope.national,
                 progress=job.advance,
+                **arguments,
             )
         job.store(pdf, f"portefeuille-{job.pk}.pdf")
     except PdfBudgetExceeded as too_large:  # the document itself is the problem: no retry
@@ -336,7 +398,69 @@ def build_portfolio(job_id: int) -> None:
     except Exception:
         logger.exception("Échec de la génération du rapport n° %s", job_id)
         job.fail(FAILURE_MESSAGE)
+        job.delete_parts()
         raise
+
+
+def queue_parts(job: ReportJob) -> None:
+    """The parts not laid out yet, to the workers; the join when none is missing."""
+    missing = [i for i in range(job.parts) if not default_storage.exists(job.part_file(i, "pdf"))]
+    for index in missing:
+        build_portfolio_part.enqueue(job.pk, index)
+    if not missing:
+        join_portfolio.enqueue(job.pk)
+
+
+@task
+def build_portfolio_part(job_id: int, index: int) -> None:
+    """Lay out one part of a long report; the last one done queues the join."""
+    job = ReportJob.objects.get(pk=job_id)
+    name = job.part_file(index, "pdf")
+    if job.is_finished or default_storage.exists(name):
+        return  # failed meanwhile, or laid out by an earlier attempt
+    try:
+        with job.alive(), default_storage.open(job.part_file(index, "html")) as html:
+            save_part(name, html_to_pdf(html.read().decode(), budget=False))
+    except PdfBudgetExceeded as too_large:
+        job.fail(too_large.message)
+        job.delete_parts()
+        return
+    with transaction.atomic():
+        locked = ReportJob.objects.select_for_update().get(pk=job_id)
+        done = sum(default_storage.exists(job.part_file(i, "pdf")) for i in range(job.parts))
+        locked.progress, locked.heartbeat_at = 10 + 80 * done // job.parts, timezone.now()
+        locked.save(update_fields=["progress", "heartbeat_at"])
+        if done == job.parts and not locked.is_finished:
+            join_portfolio.enqueue(job_id)  # queued with the progress, in this transaction
+
+
+@task
+def join_portfolio(job_id: int) -> None:
+    """One file of the parts, in order: the page numbers of the whole stamped on each page,
+    a bookmark per section. Under the job's lock: a second join finds it done."""
+    with transaction.atomic():
+        job = ReportJob.objects.select_for_update().get(pk=job_id)
+        if job.is_finished:
+            return
+        parts = []
+        for index in range(job.parts):
+            with default_storage.open(job.part_file(index, "pdf")) as pdf:
+                parts.append(Part.of(pdf.read()))
+        metadata = parts[0].reader.metadata
+        writer = join(parts, title=str(metadata.title), author=str(metadata.author or ""))
+        total = len(writer.pages)
+        for number, page in enumerate(writer.pages, start=1):
+            stamp(page, f"Rapport de portefeuille · page {number} / {total}")
+        writer.set_page_label(0, total - 1, PageLabelStyle.DECIMAL, start=1)
+        writer.add_outline_item(title="Synthèse et portefeuille par étape", page_number=0)
+        writer.add_outline_item(title="Fiches projets", page_number=parts[1].first - 1)
+        writer.add_outline_item(
+            title="Décisions des comités de la période", page_number=parts[-1].first - 1
+        )
+        output = io.BytesIO()
+        writer.write(output)
+        job.store(output.getvalue(), f"portefeuille-{job.pk}.pdf")
+    job.delete_parts()
 
 
 def file_name(territories: list[Territory], all_territories: bool, as_of: date | None) -> str:

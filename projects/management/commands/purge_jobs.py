@@ -26,6 +26,7 @@ class Command(BaseCommand):
             if job.file:
                 job.file.delete(save=False)
                 files += 1
+            job.delete_parts()  # a long report's parts left by a failure
             job.delete()
             deleted += 1
         self.stdout.write(f"{deleted} génération(s) supprimée(s), {files} fichier(s) effacé(s).")
