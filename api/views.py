@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import re
 from collections import defaultdict
 from types import SimpleNamespace
 
@@ -64,7 +65,7 @@ class Page(BasePagination):
         raw_size = request.query_params.get("page_size", "")
         size = self.default_size
         if raw_size:
-            if not raw_size.isdigit() or not 1 <= int(raw_size) <= self.max_size:
+            if not re.fullmatch(r"[0-9]{1,3}", raw_size) or not 1 <= int(raw_size) <= self.max_size:
                 errors["page_size"] = [f"Un nombre entier de 1 à {self.max_size} est attendu."]
             else:
                 size = int(raw_size)

@@ -483,8 +483,8 @@ def check_row(row: RowPlan) -> None:
     """What the row must hold to create its project, a stage it may be taken up at, and dates
     in order."""
     project = row.project
-    if row.stage in MEETING_HELD and (project is None or project.stage != row.stage):
-        # A project already there (the territory's own table imported again) stays there.
+    if row.stage in MEETING_HELD and project is None:
+        # (An existing project keeps its stage whatever the table says: compare().)
         row.refuse(
             row.stage_header,
             f"Étape « {Stage(row.stage).label} » impossible à reprendre : {MEETING_HELD[row.stage]}",
@@ -531,7 +531,17 @@ def compare(row: RowPlan, organisations: Organisations) -> None:
         changes.append("Porteurs (comptes)")
     row.touches_project = bool(changes)
     if row.stage and row.stage != project.stage:
-        changes.append(f"Étape : {project.get_stage_display()} → {Stage(row.stage).label}")
+        # A project the application knows moves along its workflow (its committees, the
+        # coordination's moves), never by a table: its stage stays, and the row says so.
+        row.warnings.append(
+            Problem(
+                row.stage_header,
+                f"Le projet est à l'étape « {project.get_stage_display()} » dans l'application : "
+                f"l'étape « {Stage(row.stage).label} » du tableau n'est pas reprise (un projet "
+                "existant change d'étape par sa page et ses comités).",
+            )
+        )
+        row.stage = ""
     for line, existing in pair_lines(row.funding, list(project.funding_lines.all())):
         if existing is None:
             changes.append(
@@ -608,8 +618,8 @@ class Writer:
 
     def write(self, row: RowPlan) -> None:
         reason = self.imp.reason(row.line)
-        project = row.project
-        if project is None:
+        project, created = row.project, row.project is None
+        if created:
             project = Project(
                 territory=self.imp.territory, reference=row.reference, created_at=self.at
             )
@@ -648,7 +658,7 @@ class Writer:
             if values["achieved"] is not None:
                 indicator.achieved = values["achieved"]
             save_change(indicator, by=self.by, reason=reason, at=self.at)
-        if row.stage:
+        if row.stage and created:
             project.take_up_stage(
                 row.stage,
                 by=self.by,

@@ -27,7 +27,11 @@ import filetype
 from tdi.formats import file_size
 
 MAX_SIZE = 10 * 1024 * 1024  # what a territory's table weighs, many times over
-MAX_UNZIPPED = 200 * 1024 * 1024  # what the XML inside a 10 MB workbook may unpack to
+# What the XML inside a workbook may unpack to: a table of 10 000 projects is a few MB; a
+# compressed bomb of a few hundred KB would otherwise take gigabytes and minutes.
+MAX_UNZIPPED = 40 * 1024 * 1024
+MAX_CONTENT_TYPES = 1024 * 1024
+EXCEL_ROWS = 1_048_576  # no sheet written by Excel goes further
 MAX_ROWS = 10_000  # data rows
 MAX_COLUMNS = 100
 MAX_CELL = 20_000  # characters kept of a cell (the longest field, the description, holds that)
@@ -107,13 +111,29 @@ def detect_format(file: IO[bytes]) -> str:
     return CSV
 
 
+TOO_BIG_UNZIPPED = (
+    "Ce classeur occupe plus de 40 Mo une fois décompressé : enregistrez la feuille des projets "
+    "seule, en .xlsx ou en CSV."
+)
+BEYOND_EXCEL = (
+    "Ce classeur déclare des lignes au-delà de la dernière ligne d'Excel (1 048 576) : "
+    "enregistrez-le à nouveau depuis Excel, ou en CSV."
+)
+
+
 def check_workbook(file: IO[bytes]) -> None:
     """A zip that is an Excel workbook without macros, and that unpacks to a bounded size."""
     try:
         with zipfile.ZipFile(file) as archive:
             names = set(archive.namelist())
             unpacked = sum(info.file_size for info in archive.infolist())
-            types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+            if unpacked > MAX_UNZIPPED:  # before reading anything (zipfile keeps to the sizes)
+                raise Unreadable(TOO_BIG_UNZIPPED)
+            types = b""
+            if "[Content_Types].xml" in names:
+                if archive.getinfo("[Content_Types].xml").file_size > MAX_CONTENT_TYPES:
+                    raise Unreadable(BROKEN)
+                types = archive.read("[Content_Types].xml")
     except (zipfile.BadZipFile, OSError, RuntimeError) as broken:  # RuntimeError: encrypted zip
         raise Unreadable(BROKEN) from broken
     finally:
@@ -124,11 +144,6 @@ def check_workbook(file: IO[bytes]) -> None:
         raise Unreadable(NOT_A_TABLE)
     if "xl/vbaProject.bin" in names or MACRO_TYPE in types:
         raise Unreadable(MACROS)
-    if unpacked > MAX_UNZIPPED:
-        raise Unreadable(
-            "Ce classeur occupe plus de 200 Mo une fois décompressé : enregistrez la feuille "
-            "des projets seule, en .xlsx ou en CSV."
-        )
 
 
 @dataclass
@@ -227,6 +242,8 @@ def _xlsx_rows(sheet) -> Iterator[tuple[int, list]]:
         for number, row in enumerate(
             sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1
         ):
+            if number > EXCEL_ROWS:  # a forged row number: the gap is read row by row
+                raise Unreadable(BEYOND_EXCEL)
             yield number, list(row)
     except Unreadable:
         raise

@@ -3,6 +3,7 @@ documents, reserves)."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -174,7 +175,11 @@ class Project(models.Model):
         prefix = f"{self.territory.prefix}-{year}-"
         for _attempt in range(5):
             last = (
-                Project.objects.filter(territory=self.territory, reference__startswith=prefix)
+                # Only the references the application numbered: an imported one may read
+                # "CL-2026-012 bis".
+                Project.objects.filter(
+                    territory=self.territory, reference__regex=rf"^{re.escape(prefix)}[0-9]+$"
+                )
                 # Longest first, so that -1000 comes after -999 (string order would not).
                 .order_by(Length("reference").desc(), "-reference")
                 .values_list("reference", flat=True)

@@ -159,6 +159,7 @@ def test_a_list_answers_304_until_it_changes(api, territory, project):
         ("stage=lancement", "stage", "Sélectionnez un choix valide."),
         ("funder=abc", "funder", "Saisissez un nombre entier."),
         ("page_size=500", "page_size", "Un nombre entier de 1 à 100 est attendu."),
+        ("page_size=²", "page_size", "Un nombre entier de 1 à 100 est attendu."),
         ("cursor=%%%", "cursor", "Curseur invalide"),
     ],
 )

@@ -558,11 +558,13 @@ def test_an_import_updates_by_reference_and_importing_it_again_changes_nothing(
     client = client_for("coordinator")
     imp, preview = walk(client, csv_upload(rows))
     assert "Projets à mettre à jour (1)" in text(preview)
+    # A project the application knows keeps its stage: it moves by its page and committees.
+    assert "l'étape « Validé (labellisé TI) » du tableau n'est pas reprise" in text(preview)
     run(client, imp)
     project.refresh_from_db()
     assert (project.title, project.stage, project.total_cost) == (
         "Nouvel intitulé",
-        Stage.APPROVED,
+        Stage.ELIGIBLE,
         Decimal("2000"),
     )
     assert project.summary == "Modernisation d'un site industriel."  # a blank cell keeps it
@@ -656,3 +658,60 @@ def test_old_tables_are_purged_and_what_they_did_stays_readable(client_for, terr
     assert page.status_code == 200
     assert "Import terminé" in text(page)
     assert "<dt>Projets créés</dt><dd>1</dd>" in text(page)
+
+
+def test_an_imported_reference_never_breaks_the_numbering(client_for, territory):
+    """An imported reference may read "CL-2026-012 bis": the next project created in the
+    application still gets the next number."""
+    from django.utils import timezone
+
+    year = timezone.now().year
+    rows = [["Référence", "Intitulé", "Axe"], [f"CL-{year}-012 bis", "Projet repris", "Autre"]]
+    client = client_for("coordinator")
+    imp, _preview = walk(client, csv_upload(rows))
+    run(client, imp)
+    assert Project.objects.filter(reference=f"CL-{year}-012 bis").exists()
+    created = ProjectFactory(territory=territory)
+    assert created.reference == f"CL-{year}-001"
+
+
+def zipped(entries: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        # 41 MB of spaces: a few dozen KB once compressed.
+        ({"xl/workbook.xml": b"<workbook/>", "xl/sharedStrings.xml": b" " * (41 << 20)},
+         "plus de 40 Mo une fois décompressé"),
+        ({"xl/workbook.xml": b"<workbook/>", "[Content_Types].xml": b" " * (2 << 20)},
+         "Ce classeur est endommagé ou incomplet"),
+    ],
+    ids=["bombe", "types"],
+)  # fmt: skip
+def test_a_compressed_bomb_is_refused_before_it_is_read(client_for, entries, message):
+    bomb = zipped(entries)
+    assert len(bomb) < 200_000
+    response = upload(client_for("coordinator"), SimpleUploadedFile("suivi.xlsx", bomb))
+    assert response.status_code == 200
+    assert message in text(response)
+    assert not ProjectImport.objects.exists()
+
+
+def test_a_row_beyond_excel_is_refused(client_for):
+    """A forged row number would make the reader walk millions of empty rows."""
+    book = xlsx_bytes([HEADERS, ["L-1", "Projet", "Autre", "Idée", 1]])
+    with zipfile.ZipFile(io.BytesIO(book)) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    sheet = next(name for name in entries if name.startswith("xl/worksheets/"))
+    entries[sheet] = (
+        entries[sheet].replace(b'r="2"', b'r="1048577"').replace(b'r="A2"', b'r="A1048577"')
+    )
+    response = upload(client_for("coordinator"), SimpleUploadedFile("suivi.xlsx", zipped(entries)))
+    assert "au-delà de la dernière ligne d'Excel" in text(response)
+    assert not ProjectImport.objects.exists()
