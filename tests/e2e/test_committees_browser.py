@@ -125,7 +125,9 @@ def test_coordinator_runs_a_cotech_from_agenda_to_validated_minutes(
     info = meeting.items.get(project__isnull=True)
     page.locator(f"#point-{info.pk}").get_by_label("Décision").select_option(label="Pris acte")
     page.locator(f"#point-{info.pk}").get_by_role("button", name="Enregistrer la décision").click()
-    expect(page.get_by_text("Décision enregistrée")).to_be_visible()
+    # This item's own confirmation (the first item's may still be on the page): its answer
+    # has come, and no swap can land on the minutes' text while it is typed below.
+    expect(page.get_by_text(f"Décision enregistrée pour « {info.title} »")).to_be_visible()
 
     # The minutes' text says when it is not saved yet; saved, nothing is left unsaved.
     minutes_text = page.locator("#compte-rendu")
