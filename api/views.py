@@ -429,13 +429,17 @@ class MeetingViewSet(ReadViewSet):
     def get_queryset(self):
         meetings = Meeting.objects.visible_to(self.access).select_related("committee__territory")
         if self.moment is not None:
-            existing = {
-                row.id
-                for row in rows_as_of(
-                    Meeting, self.moment, committee__territory__in=self.territories()
-                )
-            }
-            meetings = meetings.filter(pk__in=existing)
+            # Those that existed then, in the status asked for then (before the pages are cut).
+            wanted = self.wanted.get("status")
+            then = rows_as_of(
+                Meeting,
+                self.moment,
+                fields=("id", "status"),
+                committee__territory__in=self.territories(),
+            )
+            meetings = meetings.filter(
+                pk__in=[row["id"] for row in then if not wanted or row["status"] == wanted]
+            )
         return meetings
 
     def list(self, request):
@@ -449,13 +453,7 @@ class MeetingViewSet(ReadViewSet):
             meetings = meetings.filter(starts_at__date__lte=wanted["until"])
         if wanted["status"] and self.moment is None:
             meetings = meetings.filter(status=wanted["status"])
-        page = self.paginator.page(meetings, self.request)
-        if wanted["status"] and self.moment is not None:
-            page = [m for m in self.present(page) if m.status == wanted["status"]]
-        else:
-            page = self.present(page)
-        data = self.get_serializer(page, many=True).data
-        return self.paginator.get_paginated_response(data)
+        return self.paged(meetings)
 
     def retrieve(self, request, pk: str):
         meeting = self.get_queryset().filter(pk=pk).first()
@@ -474,12 +472,9 @@ class MeetingViewSet(ReadViewSet):
                 .select_related("project")
                 .order_by("order", "pk")
             )
-            status = {m.pk: m.status for m in meetings}
-            validated_at = {m.pk: m.validated_at for m in meetings}
+            states = {m.pk: m for m in meetings}
         else:
             states = {row.id: row for row in rows_as_of(Meeting, moment, id__in=ids)}
-            status = {pk: row.status for pk, row in states.items()}
-            validated_at = {pk: row.validated_at for pk, row in states.items()}
             items = sorted(
                 rows_as_of(AgendaItem, moment, meeting_id__in=ids), key=lambda i: (i.order, i.id)
             )
@@ -493,8 +488,9 @@ class MeetingViewSet(ReadViewSet):
             items_of[item.meeting_id].append(item)
         presented = []
         for meeting in meetings:
+            state = states[meeting.pk]  # the meeting as it was at the moment asked
             as_then = SimpleNamespace(
-                is_locked=status[meeting.pk] == MeetingStatus.VALIDATED,
+                is_locked=state.status == MeetingStatus.VALIDATED,
                 committee=meeting.committee,
                 committee_id=meeting.committee_id,
             )
@@ -504,12 +500,12 @@ class MeetingViewSet(ReadViewSet):
                     territory=meeting.committee.territory.code,
                     committee_id=meeting.committee_id,
                     committee_name=meeting.committee.name,
-                    number=meeting.number,
-                    starts_at=meeting.starts_at,
-                    place=meeting.place,
-                    status=status[meeting.pk],
-                    status_label=MeetingStatus(status[meeting.pk]).label,
-                    validated_at=validated_at[meeting.pk],
+                    number=state.number,
+                    starts_at=state.starts_at,
+                    place=state.place,
+                    status=state.status,
+                    status_label=MeetingStatus(state.status).label,
+                    validated_at=state.validated_at,
                     items=[
                         agenda_item(item, references, access.reads_decision(item, as_then))
                         for item in items_of[meeting.pk]
@@ -552,9 +548,32 @@ class ApplicationViewSet(ReadViewSet):
     filters_form = ApplicationFilters
 
     def get_queryset(self):
-        applications = Application.objects.visible_to(self.access).select_related(
+        access, moment = self.access, self.moment
+        applications = Application.objects.visible_to(access).select_related(
             "territory", "call", "applicant"
         )
+        if moment is not None:
+            # Those that existed then, that the owner could read then (a draft then is not
+            # for a reader of submitted files), in the status asked for: before the pages.
+            wanted = self.wanted.get("status")
+            own = set(
+                ApplicationProject.objects.filter(project_id__in=access.led).values_list(
+                    "application_id", flat=True
+                )
+            )
+            then = rows_as_of(Application, moment, fields=("id", "status", "territory_id"))
+            applications = applications.filter(
+                pk__in=[
+                    row["id"]
+                    for row in then
+                    if (not wanted or row["status"] == wanted)
+                    and (
+                        access.has(Right.APPLICATIONS, row["territory_id"])
+                        or row["status"] in SUBMITTED_STATUSES
+                        or row["id"] in own
+                    )
+                ]
+            )
         return applications.prefetch_related(
             Prefetch(
                 "items",
@@ -566,10 +585,7 @@ class ApplicationViewSet(ReadViewSet):
         applications = self.get_queryset().filter(territory__in=self.territories())
         if self.moment is None and self.wanted["status"]:
             applications = applications.filter(status=self.wanted["status"])
-        page = self.present(self.paginator.page(applications, self.request))
-        if self.moment is not None and self.wanted["status"]:
-            page = [a for a in page if a.status == self.wanted["status"]]
-        return self.paginator.get_paginated_response(self.get_serializer(page, many=True).data)
+        return self.paged(applications)
 
     def retrieve(self, request, pk: str):
         found = self.present(list(self.get_queryset().filter(pk=pk)))
@@ -578,26 +594,28 @@ class ApplicationViewSet(ReadViewSet):
         return Response(self.get_serializer(found[0]).data)
 
     def present(self, applications: list) -> list:
-        """As they were at the moment asked: the status of then, and none that did not exist
-        or that the owner could not read then (a draft, for a reader of submitted files)."""
-        access, moment = self.access, self.moment
-        then = {}
-        if moment is not None:
-            ids = [a.pk for a in applications]
+        """As they were at the moment asked: their status and projects of then."""
+        moment = self.moment
+        ids = [a.pk for a in applications]
+        if moment is None:
+            then = {a.pk: a for a in applications}
+            included = {
+                a.pk: [item.project.reference for item in a.items.all()] for a in applications
+            }
+        else:  # get_queryset() kept those that existed and were readable then
             then = {row.id: row for row in rows_as_of(Application, moment, id__in=ids)}
+            items = rows_as_of(ApplicationProject, moment, application_id__in=ids)
+            references = dict(
+                Project.objects.filter(pk__in={i.project_id for i in items}).values_list(
+                    "pk", "reference"
+                )
+            )
+            included = defaultdict(list)
+            for item in sorted(items, key=lambda i: (i.rank, i.id)):
+                included[item.application_id].append(references.get(item.project_id))
         presented = []
         for application in applications:
-            state = application if moment is None else then.get(application.pk)
-            if state is None:
-                continue  # it did not exist yet
-            items = list(application.items.all())
-            readable = (
-                access.has(Right.APPLICATIONS, application.territory_id)
-                or state.status in SUBMITTED_STATUSES
-                or any(item.project_id in access.led for item in items)
-            )
-            if not readable:
-                continue  # a draft then, for a reader of submitted files
+            state = then[application.pk]
             presented.append(
                 SimpleNamespace(
                     id=application.pk,
@@ -609,7 +627,7 @@ class ApplicationViewSet(ReadViewSet):
                     status_label=ApplicationStatus(state.status).label,
                     submitted_at=state.submitted_at,
                     outcome_on=state.outcome_on,
-                    projects=[item.project.reference for item in items],
+                    projects=included.get(application.pk, []),
                 )
             )
         return presented

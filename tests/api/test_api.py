@@ -331,3 +331,21 @@ def test_the_documentation_is_served_here_without_inline_scripts(users):
     assert "Référence du projet (ex. CL-2025-004)." in page
     assert "cdn" not in page.lower()
     assert "script-src 'self' 'nonce-" in response["Content-Security-Policy"]
+
+
+def test_as_of_a_day_the_status_filter_comes_before_the_pages(api, cotech, users):
+    """Meetings in preparation then, one per page: no empty page with a `next` link."""
+    from ..factories import make_meeting
+
+    meetings = [make_meeting(cotech, days=days) for days in (5, 10, 15)]
+    meetings[1].add_item(kind="information", title="Point d'étape", by=users["coordinator"])
+    meetings[1].convene(by=users["coordinator"])
+    today = timezone.localdate().isoformat()
+    url = f"/api/v1/seances/?date={today}&status=preparation&page_size=1"
+    seen = []
+    while url:
+        page = api.get(url).json()
+        assert len(page["results"]) == 1
+        seen += [m["id"] for m in page["results"]]
+        url = page["next"]
+    assert seen == [meetings[0].pk, meetings[2].pk]
