@@ -2,6 +2,8 @@
 (the page-level sweep in tests/test_hostile_input.py works with sessions, which the API does
 not read)."""
 
+import re
+
 import pytest
 from django.test import Client
 from django.urls import get_resolver
@@ -9,6 +11,7 @@ from django.urls import get_resolver
 from api.auth import TokenRateThrottle
 from api.models import ApiToken
 from committees.models import Meeting
+from tdi.middleware import BAD_REQUEST
 
 from ..factories import ProjectFactory, make_meeting
 
@@ -32,6 +35,8 @@ VALUES = [
     "%ff",
     "🏭",
 ]
+# A French message: accented letters or the French words of the forms' messages.
+FRENCH = re.compile(r"[éèàêôûç]|Saisissez|Sélectionnez|Curseur|Un nombre|entier", re.I)
 PARAMETERS = [
     "territory", "date", "stage", "axis", "funder", "committee", "status", "since", "until",
     "cursor", "page_size",
@@ -64,10 +69,28 @@ def test_hostile_query_strings_never_make_a_server_error(
         for name in PARAMETERS:
             for value in VALUES:
                 response = client.get(path, {name: value})
-                if value == "\x00":  # refused before any view, for the whole site
-                    if response.status_code != 400:
-                        failures.append(f"{path}?{name}=NUL: {response.status_code}")
-                    continue
-                if response.status_code >= 500 or response["Content-Type"] != "application/json":
-                    failures.append(f"{path}?{name}={value[:20]!r}: {response.status_code}")
+                if (problem := judge(response, name, value)) is not None:
+                    failures.append(f"{path}?{name}={value[:20]!r}: {problem}")
     assert not failures, "\n".join(failures)
+
+
+def judge(response, name: str, value: str) -> str | None:
+    """What is wrong with an answer (None: nothing). Each answer says why it is what it is: a
+    NUL is refused for the whole site before any view; a refused parameter is named with its
+    French message; a missing object says so; otherwise the JSON the route serves."""
+    if value == "\x00":
+        expected = (400, BAD_REQUEST)
+        got = (response.status_code, response.content.decode())
+        return None if got == expected else f"{got[0]} {got[1][:80]!r}"
+    if response["Content-Type"] != "application/json":
+        return f"{response.status_code} {response['Content-Type']}"
+    body = response.json()
+    if response.status_code == 400:
+        messages = body.get(name, [])
+        return None if messages and all(FRENCH.search(m) for m in messages) else str(body)
+    if response.status_code == 404:
+        detail = body.get("detail", "")
+        return None if "introuvable" in detail or "identifiant" in detail else detail
+    if response.status_code == 200:
+        return None if isinstance(body, dict) and body else "réponse vide"
+    return f"{response.status_code} {str(body)[:80]}"
