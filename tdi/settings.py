@@ -153,7 +153,10 @@ LANGUAGES = [("fr", "Français")]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
-USE_THOUSAND_SEPARATOR = True
+# Numbers are written for people by the French filters of tdi.formats (`|number`, `|euros`):
+# Django's implicit separator also wrote ids as « 1 317 », which broke every form field name, anchor
+# and htmx target built from an id past 999.
+USE_THOUSAND_SEPARATOR = False
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))

@@ -13,7 +13,7 @@ from ..models import (
     Territory,
     validate_not_future,
 )
-from .fields import localized_fields, territory_organisations
+from .fields import AmountField, localized_fields, territory_organisations
 
 
 class ApplicationForm(forms.ModelForm):
@@ -61,12 +61,11 @@ class IncludeProjectForm(forms.Form):
         queryset=Project.objects.none(),
         error_messages={"invalid_choice": "Ce projet ne peut pas être inclus dans ce dossier."},
     )
-    requested_amount = forms.DecimalField(
+    requested_amount = AmountField(
         label="Aide sollicitée",
         min_value=0,
         max_digits=14,
         decimal_places=2,
-        localize=True,
         error_messages={"invalid": "Saisissez un montant, par exemple 250 000."},
     )
     rank = forms.IntegerField(label="Rang", min_value=1, max_value=99, initial=1)

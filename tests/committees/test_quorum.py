@@ -5,7 +5,7 @@ import re
 import pytest
 
 from committees.documents import render_minutes_pdf
-from committees.models import Attendance, CommitteeMember, Decision
+from committees.models import AgendaItem, Attendance, CommitteeMember, Decision
 
 from ..utils import text
 from .test_flow import pdf_text
@@ -264,3 +264,24 @@ def test_a_meeting_without_quorum_is_minuted_as_opinions(client_for, users, held
     content = " ".join(pdf_text(held.minutes_pdf.read()).split())
     assert "1 siège votant présent ou représenté sur 3 — quorum de 2 : non atteint" in content
     assert "Quorum non atteint : les décisions ont valeur d'avis." in content
+
+
+def test_ids_past_999_are_written_bare_in_names_anchors_and_targets(client_for, held):
+    """A seat or an agenda item numbered 12 345 in the database: the attendance form's field
+    names, the item's anchor and its htmx target carry the id as the URL does. The implicit
+    French thousand separator once wrote « 12 345 » there, and the form lost what was typed."""
+    late = CommitteeMember.objects.create(
+        pk=12345, committee=held.committee, name="Yves Tardif", role="member"
+    )
+    AgendaItem.objects.create(
+        pk=23456, meeting=held, order=2, kind="information", title="Point sur le foncier"
+    )
+    client = client_for("coordinator")
+    body = text(client.get(f"/seances/{held.pk}/"))
+    assert 'name="presence-12345-status"' in body
+    assert 'id="point-23456"' in body
+    assert 'hx-target="#point-23456"' in body
+    data = {f"presence-{m.pk}-status": "present" for m in seats_of(held).values()}
+    response = client.post(f"/seances/{held.pk}/presences/", data)
+    assert response.status_code == 302
+    assert held.attendances.get(member=late).status == "present"

@@ -271,3 +271,21 @@ def test_formset_row_fragment(client_for):
     assert 'value="4"' in body and 'hx-swap-oob="true"' in body
     assert client.get("/projets/ligne/inconnu/", HTTP_HX_REQUEST="true").status_code == 404
     assert client_for(None).get("/projets/ligne/financement/").status_code == 302
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["1 250 000,50", "1\u202f250\u202f000,50", "1\u00a0250\u00a0000,50", "1250000.50"],
+    ids=["spaces", "narrow-no-break", "no-break", "dot"],
+)
+def test_amounts_are_typed_and_shown_the_french_way(client_for, full_project, typed):
+    """Thousands apart by any space a keyboard or a spreadsheet gives, cents after a comma; the
+    form shows the amount back as French writes it (tdi.formats), not as Django's settings do."""
+    data = edit_data(full_project, total_cost=typed)
+    client = client_for("coordinator")
+    response = client.post(f"/projets/{full_project.pk}/modifier/", data)
+    assert response.status_code == 302
+    full_project.refresh_from_db()
+    assert full_project.total_cost == Decimal("1250000.50")
+    form = text(client.get(f"/projets/{full_project.pk}/modifier/"))
+    assert 'name="total_cost" value="1\u202f250\u202f000,50"' in form
