@@ -15,15 +15,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import faulthandler
 import hashlib
 import logging
 import mimetypes
+import multiprocessing
 import os
 import posixpath
 import resource
 import signal
 import ssl
 import threading
+import traceback
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, unquote_to_bytes
@@ -221,12 +224,15 @@ def memory_budget(megabytes: int | None):
     if hard != resource.RLIM_INFINITY:
         allowed = min(allowed, hard)
     resource.setrlimit(resource.RLIMIT_AS, (allowed, hard))
+    exhausted = False
     try:
         yield
-    except MemoryError as exhausted:
-        raise PdfBudgetExceeded(TOO_LARGE.format(limit=megabytes)) from exhausted
+    except MemoryError:
+        exhausted = True  # the message is written once the limit is given back
     finally:
         resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+    if exhausted:
+        raise PdfBudgetExceeded(TOO_LARGE.format(limit=megabytes))
 
 
 def render_pdf(
@@ -247,11 +253,33 @@ def render_pdf(
 
 def html_to_pdf(html: str, *, archival: bool = False, budget: bool = True) -> bytes:
     """The PDF of a document's HTML (see render_pdf): how an official document stored as HTML
-    at its freeze is printed, in the background, and can be printed again."""
+    at its freeze is printed, in the background, and can be printed again.
+
+    The layout runs in a child process when it can (settings.PDF_LAYOUT_APART, a process of one
+    thread: a sync gunicorn worker, the task worker, the management commands): the memory limit then bounds the child
+    alone, and a child that the C libraries end under it is refused in French like any other
+    excess, the worker untouched. In a threaded process (the development server), where fork
+    is unsafe, it runs in place under the same limits."""
     limits = settings.PDF_BUDGET if budget else {}
     if len(html) > limits.get("html_chars", len(html)):
         raise PdfBudgetExceeded(TOO_LONG.format(what=f"{len(html) // 1000}000 caractères"))
     options = ARCHIVAL if archival else TAGGED
+    if settings.PDF_LAYOUT_APART and single_threaded():
+        return layout_apart(html, options, limits)
+    return layout(html, options, limits)
+
+
+def single_threaded() -> bool:
+    """Whether this process runs one thread, as a fork wants: the threads that C libraries or
+    other modules start without `threading` (a test runner's) count too."""
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return threading.active_count() == 1
+
+
+def layout(html: str, options: dict, limits: dict) -> bytes:
+    """Lay out and write the PDF in this process, within the memory and time limits."""
     with memory_budget(settings.PDF_MEMORY_MB), time_budget(limits.get("seconds")):
         document = HTML(string=html, base_url=BASE_URL, url_fetcher=StaticOnlyFetcher()).render(
             **options
@@ -264,6 +292,56 @@ def html_to_pdf(html: str, *, archival: bool = False, budget: bool = True) -> by
         for page in document.pages:
             page.links = [link for link in page.links if keep_link(link)]
         return document.write_pdf(**options)
+
+
+LAYOUT_HOURS = 1
+
+
+def layout_apart(html: str, options: dict, limits: dict) -> bytes:
+    """`layout` in a forked child that sends back the PDF or the refusal. The child reads no
+    database (the HTML is made, the fetcher reads static files only) and leaves by os._exit,
+    so that the connections it inherited stay the parent's."""
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=layout_child, args=(sending, html, options, limits))
+    child.start()
+    sending.close()
+    # The child keeps its own time budget; past it and a margin, or past an hour for the
+    # worker's documents, a child that hangs (a lock of a C library held at the fork) is ended.
+    waited = limits["seconds"] + 10 if limits.get("seconds") else LAYOUT_HOURS * 3600
+    try:
+        if receiving.poll(waited):
+            kind, payload = receiving.recv()
+        else:
+            child.kill()
+            kind, payload = "refused", TOO_LONG.format(what=f"plus de {waited:.0f} secondes")
+    except EOFError:  # the child ended without a word: killed, or aborted in a C library
+        kind, payload = "ended", None
+    finally:
+        receiving.close()
+        child.join()
+    if kind == "pdf":
+        return payload
+    if kind == "refused":
+        raise PdfBudgetExceeded(payload)
+    if kind == "failed":
+        raise RuntimeError(f"La mise en page du PDF a échoué :\n{payload}")
+    logger.error("La mise en page d'un PDF s'est arrêtée (code %s).", child.exitcode)
+    raise PdfBudgetExceeded(TOO_LARGE.format(limit=settings.PDF_MEMORY_MB))
+
+
+def layout_child(sending, html: str, options: dict, limits: dict) -> None:
+    # A child ended in a C library is reported by its parent (exit code, French refusal), not
+    # by a dump of its stack in the worker's log.
+    faulthandler.disable()
+    try:
+        answer = ("pdf", layout(html, options, limits))
+    except PdfBudgetExceeded as refused:
+        answer = ("refused", refused.message)
+    except Exception:
+        answer = ("failed", traceback.format_exc())
+    sending.send(answer)
+    sending.close()
 
 
 # --- official documents: rendered once, fingerprinted, stored, served as stored -------------

@@ -263,8 +263,10 @@ OTP_TOTP_ISSUER = "tdi Territoires d'industrie"
 # What one request may spend on a PDF (tdi.pdf.render_pdf): its HTML, seconds of layout (a
 # sync worker's timeout is 60 s), pages. Long documents are built by the worker instead.
 PDF_BUDGET = {"html_chars": 2_000_000, "seconds": 30, "pages": 400}
-# What laying out one PDF may add to its process, in the request and in the worker alike.
+# What laying out one PDF may take, in the request and in the worker alike: in a child process
+# (tdi.pdf.html_to_pdf) where the process has one thread, so that an excess ends the child only.
 PDF_MEMORY_MB = int(os.environ.get("DJANGO_PDF_MEMORY_MB", "1024"))
+PDF_LAYOUT_APART = env_bool("DJANGO_PDF_LAYOUT_APART", True)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

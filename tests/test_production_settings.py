@@ -4,7 +4,8 @@ files collected into the manifest storage, tasks queued in the database for a wo
 The suite runs with DJANGO_DEBUG=1 (tests/settings.py); what only production does is checked
 here, in a separate process on a fresh database: every page of the demo renders through the
 manifest (a template naming a static file that does not exist answers 500 there, not in
-debug), and freezing a record queues its PDF for the worker instead of printing it at once.
+debug), freezing a record queues its PDF for the worker instead of printing it at once, and the
+worker prints it.
 """
 
 import os
@@ -58,6 +59,21 @@ print("queued:", DBTaskResult.objects.filter(task_path__endswith="produce_archiv
 print("pages ok:", len(pages))
 """
 
+ARCHIVED = r"""
+from django_tasks_db.models import DBTaskResult
+
+from committees.models import Meeting
+from projects.models import Application
+
+done = DBTaskResult.objects.filter(task_path__endswith="produce_archive", status="SUCCESSFUL")
+stored = Meeting.objects.exclude(minutes_pdf="").count()
+stored += Application.objects.exclude(dossier_pdf="").count()
+assert stored == done.count(), (stored, done.count())
+for meeting in Meeting.objects.exclude(minutes_pdf=""):
+    assert meeting.minutes_pdf.read(5) == b"%PDF-"
+print("archived:", stored)
+"""
+
 
 def test_the_demo_renders_and_queues_under_production_settings(tmp_path):
     env = {
@@ -95,3 +111,7 @@ def test_the_demo_renders_and_queues_under_production_settings(tmp_path):
     # The demo validated minutes and submitted a dossier: their PDFs wait for the worker.
     queued = int(out.split("queued:")[1].split()[0])
     assert queued > 0, out
+    # The worker (one thread: the layout in a child process under its memory limit) prints one.
+    manage("db_worker", "--batch", "--max-tasks", "1", "--no-startup-delay")
+    out = manage("shell", "-c", ARCHIVED)
+    assert "archived: 1" in out, out

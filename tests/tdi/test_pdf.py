@@ -127,7 +127,9 @@ class RecordingFetcher(StaticOnlyFetcher):
 
 
 @pytest.fixture
-def recording_fetcher(monkeypatch):
+def recording_fetcher(monkeypatch, settings):
+    # What the fetcher is asked is recorded in this process: the layout stays in it.
+    settings.PDF_LAYOUT_APART = False
     RecordingFetcher.served, RecordingFetcher.refused = [], []
     monkeypatch.setattr(tdi.pdf, "StaticOnlyFetcher", RecordingFetcher)
     return RecordingFetcher
