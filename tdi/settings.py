@@ -79,9 +79,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "tdi.urls"
 WSGI_APPLICATION = "tdi.wsgi.application"
 
-# Form widgets render through the site's templates, so that tdi/templates/django/forms can
-# write the select's options in place (a page of the project renders hundreds of them).
-FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+# Form widgets render through the site's templates (tdi/templates/django/forms), the select
+# list written in Python (tdi.widgets): a national report's filters render hundreds of options.
+FORM_RENDERER = "tdi.widgets.Renderer"
 
 TEMPLATES = [
     {
