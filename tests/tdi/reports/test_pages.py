@@ -19,6 +19,7 @@ from ...factories import (
     OrganisationFactory,
     ProjectFactory,
     TerritoryFactory,
+    make_meeting,
 )
 from ...utils import text
 
@@ -255,3 +256,30 @@ def test_dashboard_accepts_a_date(client_for, portfolio_data):
     body = text(client_for("member").get("/?date=2000-01-01"))
     assert "Situation au 1er janvier 2000" in body
     assert "<strong>0</strong> projet" in body
+
+
+def test_my_next_meetings_are_those_i_sit_on_or_that_examine_my_projects(
+    client_for, users, meeting, copil, eligible_projects
+):
+    """« Mes prochaines séances »: the committees a person sits on (an active seat), and the
+    meetings whose agenda examines a project they lead; the coordination sees every one."""
+    coordinator = users["coordinator"]
+    meeting.add_project(eligible_projects[0], by=coordinator)  # led by `lead`, who sits nowhere
+    meeting.convene(by=coordinator)
+    pilot = make_meeting(copil, days=20)  # the coordinator and the member sit on the COPIL
+    pilot.add_item(kind="information", title="Point d'étape du programme", by=coordinator)
+    pilot.convene(by=coordinator)
+    former = copil.members.get(user=users["member"])
+    former.is_active = False
+    former.save()
+
+    def listed(name: str) -> list[str]:
+        body = text(client_for(name).get("/"))
+        panel = body.split('id="h-meetings"', 1)[1].split("</section>", 1)[0]
+        return re.findall(r"<li><a href=\"/seances/\d+/\">(COTECH|COPIL) n°", panel)
+
+    assert listed("coordinator") == ["COTECH", "COPIL"]
+    assert listed("member") == ["COTECH"]  # no longer on the COPIL
+    assert listed("partner") == ["COTECH"]
+    assert listed("lead") == ["COTECH"]
+    assert listed("other_lead") == []
