@@ -122,6 +122,8 @@ FIELDS = (
     "lead_organisation_id", "commune", "epci_id", "planned_start", "planned_end", "total_cost",
     "progress", "is_public", "is_archived",
 )  # fmt: skip
+# The fields a portfolio row keeps as read; the organisations' ids become their names.
+AS_READ = tuple(f for f in FIELDS if not f.endswith("_id") or f == "territory_id")
 LINE = ("project_id", "funder_id", "instrument", "status", "amount")
 MEASURE = ("project_id", "kind", "target", "achieved", "unit", "measured_on")
 
@@ -164,9 +166,21 @@ def portfolio(
         moment = end_of_day(as_of)
         found = rows_as_of(Project, moment, fields=FIELDS, **scope)
         projects = sorted(found, key=lambda p: p["reference"])
-        ids = [p["id"] for p in projects]
-        lines = rows_as_of(FundingLine, moment, fields=LINE, project_id__in=ids)
-        measures = rows_as_of(Indicator, moment, fields=MEASURE, project_id__in=ids)
+        # The rows of the projects in scope, read through the projects' history rather than a
+        # list of their ids: at national size, 14 000 ids took half a second to prepare and send
+        # twice. Rows of projects read but left out (gone by then) are never looked up.
+        if ids is not None:
+            children = {"project_id__in": ids}
+        elif territory_ids is None:
+            children = {}
+        else:
+            children = {
+                "project_id__in": Project.history.filter(territory_id__in=territory_ids).values(
+                    "id"
+                )
+            }
+        lines = rows_as_of(FundingLine, moment, fields=LINE, **children)
+        measures = rows_as_of(Indicator, moment, fields=MEASURE, **children)
     lines, measures = list(lines), list(measures)
     org_ids = {p["lead_organisation_id"] for p in projects} | {p["epci_id"] for p in projects}
     org_ids |= {line["funder_id"] for line in lines}
@@ -201,7 +215,7 @@ def portfolio(
 
     rows = [
         PortfolioProject(
-            **{f: p[f] for f in FIELDS if not f.endswith("_id") or f == "territory_id"},
+            **{f: p[f] for f in AS_READ},
             epci_id=p["epci_id"],
             lead_organisation=name(p["lead_organisation_id"]),
             epci=name(p["epci_id"]),
