@@ -26,7 +26,6 @@ factory.Faker._DEFAULT_LOCALE = "fr_FR"
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
-        django_get_or_create = ["username"]
 
     username = factory.Sequence(lambda n: f"user{n}")
     first_name = factory.Faker("first_name")
