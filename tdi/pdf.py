@@ -256,10 +256,10 @@ def html_to_pdf(html: str, *, archival: bool = False, budget: bool = True) -> by
     at its freeze is printed, in the background, and can be printed again.
 
     The layout runs in a child process when it can (settings.PDF_LAYOUT_APART, a process of one
-    thread: a sync gunicorn worker, the task worker, the management commands): the memory limit then bounds the child
-    alone, and a child that the C libraries end under it is refused in French like any other
-    excess, the worker untouched. In a threaded process (the development server), where fork
-    is unsafe, it runs in place under the same limits."""
+    thread: a sync gunicorn worker, the task worker, the management commands): the memory limit
+    then bounds the child alone, and a child that the C libraries end under it is refused in
+    French like any other excess, the worker untouched. In a threaded process (the development
+    server), where fork is unsafe, it runs in place under the same limits."""
     limits = settings.PDF_BUDGET if budget else {}
     if len(html) > limits.get("html_chars", len(html)):
         raise PdfBudgetExceeded(TOO_LONG.format(what=f"{len(html) // 1000}000 caractères"))
