@@ -54,8 +54,11 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
 
 def in_directory(territory: Territory, *organisations: Organisation | None) -> None:
     """Put organisations into the territory's directory, as the data migration does for the
-    organisations that its data already uses: forms only offer the directory."""
-    if organisations := [o for o in organisations if o is not None]:
+    organisations that its data already uses: forms only offer the directory. Only those not
+    in it yet, as the import does: an add of nothing still writes a history row of the territory
+    (simple-history records every m2m_changed)."""
+    present = set(territory.organisations.values_list("pk", flat=True))
+    if organisations := [o for o in organisations if o is not None and o.pk not in present]:
         territory.organisations.add(*organisations)
 
 
