@@ -8,7 +8,8 @@ MANAGE := $(VENV)/bin/python manage.py
 export DJANGO_DEBUG ?= 1
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 CHROMIUM ?= /usr/bin/chromium
-# The suite runs on one process per CPU (pytest-xdist, each with its own test database);
+# The suite runs on one process per CPU (pytest-xdist, each with its own test database; the
+# tests of a module that loads the demo once go to one of them: --dist loadgroup);
 # `make test PYTEST_WORKERS=0` runs it in a single process.
 PYTEST_WORKERS ?= auto
 
@@ -39,11 +40,11 @@ run: demo
 # The SQLite suite builds its schema from the models (--nomigrations: 10 s less per worker); the
 # migrations are applied by the production-settings test and by the PostgreSQL suite.
 test: install
-	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --nomigrations
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup --nomigrations
 
 test-postgres: install
 	@test -n "$$DATABASE_URL" || { echo "DATABASE_URL=postgres://… est requis"; exit 2; }
-	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS)
+	$(VENV)/bin/pytest -q -n $(PYTEST_WORKERS) --dist loadgroup
 
 chromium:
 	@test -x $(CHROMIUM) || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }

@@ -27,7 +27,7 @@ from ..utils import HEADING, Tagged, kind_of, pdf_text, reader_of
 from .reports.test_portfolio_pdf import funders, get_pdf, portfolio_projects  # noqa: F401 (fixtures)
 from .test_pdf import funded_project, sheet_url  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("pdf-accessibility")]  # one cache
 
 AGENDA = "agenda"
 DRAFT_MINUTES = "draft minutes"
