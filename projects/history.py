@@ -249,26 +249,29 @@ def end_of_day(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.max))
 
 
-def rows_as_of(model, moment: datetime, *, fields: tuple | None = None, **filters) -> list:
-    """The history rows that describe each object as it was at `moment`, deleted ones left
-    out, by id: the one « as of » reader, of the project's history page and of the reports.
-
-    One query: the rows up to `moment` numbered per object, newest first (two rows of one
-    object at the same moment: the last written wins), and the first of each kept. A window
-    reads each object's rows once; simple-history's `latest_of_each` compares every row with
-    the later ones of its object, which SQLite plans as a scan per row (3 s for 450 projects'
-    funding lines, against 0.1 s here). With `fields`, dictionaries of those fields."""
+def newest_rows(model, moment: datetime, **filters) -> models.QuerySet:
+    """The newest history row of each object up to `moment`, its deletion included: a window
+    numbers each object's rows newest first (two rows at the same moment: the last written
+    wins) and keeps the first. A window reads each object's rows once; simple-history's
+    `latest_of_each` compares every row with the later ones of its object, which SQLite plans
+    as a scan per row (3 s for 450 projects' funding lines, against 0.1 s here)."""
     newest_first = Window(
         RowNumber(),
         partition_by=[F("id")],
         order_by=[F("history_date").desc(), F("history_id").desc()],
     )
-    rows = (
+    return (
         model.history.filter(history_date__lte=moment, **filters)
         .annotate(newest=newest_first)
         .filter(newest=1)
-        .order_by("id")
     )
+
+
+def rows_as_of(model, moment: datetime, *, fields: tuple | None = None, **filters) -> list:
+    """The history rows that describe each object as it was at `moment`, deleted ones left
+    out, by id: the one « as of » reader, of the project's history page and of the reports.
+    One query (newest_rows). With `fields`, dictionaries of those fields."""
+    rows = newest_rows(model, moment, **filters).order_by("id")
     if fields is None:
         return [row for row in rows if row.history_type != "-"]
     # Plain values (a report of 20 000 projects): building a model instance per row cost most
@@ -278,6 +281,13 @@ def rows_as_of(model, moment: datetime, *, fields: tuple | None = None, **filter
         if row.pop("history_type") != "-":
             found.append(row)
     return found
+
+
+def as_of(model, moment: datetime, **filters) -> models.QuerySet:
+    """rows_as_of() as a queryset, for the database to filter and add up (the sums of a
+    national report as of a day): the rows that newest_rows() picks, deletions left out."""
+    newest = newest_rows(model, moment, **filters).values("history_id")
+    return model.history.filter(history_id__in=newest).exclude(history_type="-")
 
 
 def project_as_of(project: Project, moment: datetime) -> dict | None:

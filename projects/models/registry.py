@@ -46,17 +46,23 @@ class Axis(models.TextChoices):
     OTHER = "other", "Autre"
 
 
+def cards_seen(access: Access) -> Q:
+    """The projects whose card the user may open (Access.sees, as a filter): on the projects,
+    or on their history rows (a report as of a day)."""
+    return (
+        access.q(Right.DRAFTS)
+        | (access.q(Right.CARDS) & ~Q(stage__in=PRIVATE_STAGES))
+        | Q(id__in=access.led)
+    )
+
+
 class ProjectQuerySet(TrackedQuerySet):
     def visible_to(self, access) -> ProjectQuerySet:
         """The projects whose card the user may open (Access.sees, as a filter)."""
         access = Access.of(access)
         if not access.is_authenticated:
             return self.none()
-        return self.filter(
-            access.q(Right.DRAFTS)
-            | (access.q(Right.CARDS) & ~Q(stage__in=PRIVATE_STAGES))
-            | Q(pk__in=access.led)
-        )
+        return self.filter(cards_seen(access))
 
     def active(self) -> ProjectQuerySet:
         return self.filter(is_archived=False)

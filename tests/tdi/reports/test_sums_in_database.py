@@ -1,12 +1,15 @@
-"""A report of several territories adds its figures up in the database (issue 13): they must be
-the figures the rows give, for every reader and filter, since the rows are what the territory
-reports, exports and PDFs read."""
+"""A report of several territories adds its figures up in the database (issue 13), today from
+the tables and as of a past day from their history: they must be the figures the rows give,
+for every reader and filter, since the rows are what the territory reports, exports and PDFs
+read."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from projects.access import Access
 from projects.lifecycle import save_change
@@ -17,9 +20,10 @@ from projects.models import (
     NationalMembership,
     NationalRole,
     Organisation,
+    Project,
     Stage,
 )
-from tdi.reports.data import figures_in_database, key_figures, territory_sums
+from tdi.reports.data import key_figures, sums_in_database
 from tdi.reports.scope import ReportScope
 
 from ...factories import FundingLineFactory, IndicatorFactory, OrganisationFactory, ProjectFactory
@@ -64,14 +68,48 @@ def country(territory, other_territory, users):
     return {"region": region, "bpi": bpi}
 
 
+@pytest.fixture
+def changed_since(country, territory, other_territory, users):
+    """The country a month ago, then changed: a project moved out of drafting, another
+    archived, a cost, a line's amount and status, an indicator changed, a line deleted and one
+    added, a new project. `yesterday`: before these changes (the history's dates moved back,
+    as for a country whose past is in the history)."""
+    past = timezone.now() - timedelta(days=30)
+    for model in (Project, FundingLine, Indicator):
+        for row in model.history.all():
+            row.history_date = past
+            row.save()
+    coordinator = users["coordinator"]
+    drafting = other_territory.projects.get(stage=S.DRAFTING)
+    drafting.stage = S.SUBMITTED
+    save_change(drafting, by=coordinator, reason="Déposé")
+    done = other_territory.projects.get(stage=S.DONE)
+    done.is_archived = True
+    save_change(done, by=coordinator, reason="Archivé")
+    submitted = territory.projects.get(stage=S.SUBMITTED)
+    submitted.total_cost += Decimal(50_000)
+    save_change(submitted, by=coordinator, reason="Coût revu")
+    line = submitted.funding_lines.get(funder=country["region"])
+    line.amount, line.status = Decimal(1), STATUS.REFUSED
+    save_change(line, by=coordinator, reason="Refusé")
+    submitted.funding_lines.get(status=STATUS.PAID).delete()
+    FundingLineFactory(project=submitted, funder=country["bpi"], amount=Decimal(777))
+    indicator = submitted.indicators.first()
+    indicator.achieved = Decimal(99)
+    save_change(indicator, by=coordinator, reason="Mesuré")
+    ProjectFactory(territory=other_territory, stage=S.APPROVED, total_cost=Decimal(5))
+    return timezone.localdate() - timedelta(days=1)
+
+
 @pytest.mark.parametrize("who", ["admin", "coordinator", "partner", "lead", "stranger"])
 @pytest.mark.parametrize(
     "filters",
     [{}, {"axis": Axis.LAND}, {"stage": S.SUBMITTED}, {"funder": "bpi"}, {"epci": None}],
     ids=["tout", "axe", "étape", "financeur", "epci"],
 )
+@pytest.mark.parametrize("when", ["today", "yesterday"])
 def test_the_database_adds_up_what_the_rows_add_up(
-    country, territory, other_territory, users, who, filters
+    country, changed_since, territory, other_territory, users, who, filters, when
 ):
     if filters.get("funder") == "bpi":
         filters = {"funder": country["bpi"].pk}
@@ -81,11 +119,11 @@ def test_the_database_adds_up_what_the_rows_add_up(
         national=True,
         form=None,
         filters=filters,
+        as_of=changed_since if when == "yesterday" else None,
     )
-    assert scope.in_database
     rows = scope.rows()
-    assert figures_in_database(*scope.querysets()) == key_figures(rows)
-    sums = territory_sums(*scope.querysets())
+    figures, sums = sums_in_database(*scope.sources())
+    assert figures == key_figures(rows)
     for place in (territory, other_territory):
         mine = [row for row in rows if row.territory_id == place.pk]
         assert sums.get(place.pk, NOTHING)["count"] == len(mine)
@@ -106,7 +144,7 @@ def test_the_figures_are_those_of_the_data(country, territory, other_territory, 
         national=True,
         form=None,
     )
-    figures = figures_in_database(*scope.querysets())
+    figures, _sums = sums_in_database(*scope.sources())
     assert figures["count"] == 4
     # Submitted (n=2) and approved (n=3) in the first territory, funded (2), done (3) in the other.
     assert figures["investment"] == Decimal("1000002.00")
@@ -120,6 +158,32 @@ def test_the_figures_are_those_of_the_data(country, territory, other_territory, 
         (S.FUNDED, 1),
         (S.DONE, 1),
     ]
+
+
+def test_as_of_yesterday_the_figures_are_those_before_the_changes(
+    changed_since, territory, other_territory, users
+):
+    """The national reader's figures, worked out by hand: yesterday those of
+    test_the_figures_are_those_of_the_data; today the drafting project submitted (+100 000.5),
+    the done one archived (−300 000.5), a new project (+5), a cost up by 50 000."""
+
+    def figures(day) -> dict:
+        scope = ReportScope(
+            access=Access.of(users["admin"]),
+            territories=[territory, other_territory],
+            national=True,
+            form=None,
+            as_of=day,
+        )
+        return scope.sums()[0]
+
+    before, now = figures(changed_since), figures(None)
+    assert (before["count"], before["investment"]) == (4, Decimal("1000002.00"))
+    assert (now["count"], now["investment"]) == (5, Decimal("850007.00"))
+    # The region's 60 000 of the submitted project refused (1 €), its 5 000 paid deleted, 777
+    # added; the drafting project's lines now counted, the archived one's no longer.
+    assert before["funding"] == 30_000 * (2 + 3 + 2 + 3) + 4 * 5000
+    assert now["funding"] == before["funding"] - 60_000 - 5000 + 777 + 30_000 + 5000 - 95_000
 
 
 def test_the_sums_are_kept_until_the_data_changes(country, territory, other_territory, users):
