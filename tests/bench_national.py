@@ -1,17 +1,26 @@
 """`make bench` at national size (issue 13), when DATABASE_URL's database holds the national
-data set (`make demo-national`): each main page and export read at demo size (the
-coordination of Chaumont-Langres, 17 projects) and at national size (the national reader over
-every territory, or a territory of the national set), side by side in one run: queries, median
-time, response size and the national/demo ratios. The read API's page of 100 projects is read
-by the same two people with a personal token (issue 14). It reads the database and writes
-nothing but the sessions and tokens of its two readers (the tokens are deleted at the end).
+data set (`make demo-national`): each main page, export and page of the read API read by the
+same person with the same address in two databases, side by side in one run: a database of
+the demo alone (demo size: made next to the national one, `<name>_demo`, the first time) and
+the national one (183 territories, 20 000 projects). Printed: queries, median time, response
+size, the national/demo ratio and the first reading (cache empty).
+
+Two readers: the national reader (the national pages, a territory's list and a project: at
+demo size Chaumont-Langres and its first project, at national size the first territory of the
+national set and its first project) and the coordination of Chaumont-Langres, whose own pages
+must not feel the other 182 territories. The API reads pages of 20 projects, full in both
+databases (the national reader sees 20 projects of the demo). It writes nothing but the
+sessions and tokens of its readers (the tokens are deleted at the end), and the demo database
+the first time.
 """
 
 import base64
+import io
 import os
 import statistics
 import sys
 import time
+from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tdi.settings")
 os.environ.setdefault("DJANGO_DEBUG", "1")
@@ -23,6 +32,7 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.cache import cache  # noqa: E402
+from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
@@ -31,31 +41,30 @@ from api.models import ApiToken  # noqa: E402
 from projects.models import Project, Territory  # noqa: E402
 
 RUNS = 5
-NATIONAL = "ti-2001"  # the first territory of the national set
-# (what, demo URL, national URL): the demo's reader is the coordination of Chaumont-Langres,
-# the national one the national reader (a territory of the national set for its own pages).
+DEMO_TERRITORY, NATIONAL = "ti-0052", "ti-2001"  # Chaumont-Langres; the national set's first
+# (reader, what, address): {territory} and {project} are Chaumont-Langres and its first project
+# in the demo's database, the first territory of the national set and its first in the other.
 PAGES = [
-    ("tableau de bord", "/", "/?territoire=tous"),
-    ("rapports", "/rapports/", "/rapports/?territoire=tous"),
-    (
-        "rapports au 1/6/2026",
-        "/rapports/?date=2026-06-01",
-        "/rapports/?territoire=tous&date=2026-06-01",
-    ),
-    ("liste des projets", "/projets/", "/projets/?territoire={national}"),
-    ("projet", "/projets/{demo_project}/", "/projets/{national_project}/"),
-    ("décisions", "/decisions/", "/decisions/?territoire=tous"),
-    ("export CSV", "/rapports/projets.csv", "/rapports/projets.csv?territoire=tous"),
+    ("national", "tableau de bord", "/?territoire=tous"),
+    ("national", "rapports", "/rapports/?territoire=tous"),
+    ("national", "rapports au 1/6/2026", "/rapports/?territoire=tous&date=2026-06-01"),
+    ("national", "liste des projets", "/projets/?territoire={territory}"),
+    ("national", "projet", "/projets/{project}/"),
+    ("national", "décisions", "/decisions/?territoire=tous"),
+    ("national", "export CSV", "/rapports/projets.csv?territoire=tous"),
+    ("coordination", "tableau de bord", "/"),
+    ("coordination", "rapports", "/rapports/"),
+    ("coordination", "liste des projets", "/projets/"),
+    ("coordination", "décisions", "/decisions/"),
 ]
-# The read API: a page of 100 projects, the first one and one deep in the national set.
+# The read API: the first page of 20 projects, and one deep in the list ({deep}: a cursor to
+# the middle).
 API_PAGES = [
-    ("API : 100 projets", "/api/v1/projets/?page_size=100", "/api/v1/projets/?page_size=100"),
-    (
-        "API : page lointaine",
-        "/api/v1/projets/?page_size=100",
-        "/api/v1/projets/?page_size=100&cursor={deep}",
-    ),
+    ("national", "API : 20 projets", "/api/v1/projets/?page_size=20"),
+    ("national", "API : page lointaine", "/api/v1/projets/?page_size=20&cursor={deep}"),
+    ("coordination", "API : 20 projets", "/api/v1/projets/?page_size=20"),
 ]
+READERS = ("national", "coordination")
 
 
 def read(client: Client, url: str) -> tuple[int, float, int, float]:
@@ -92,55 +101,103 @@ def first_byte(client: Client, url: str) -> float:
     return statistics.median(times)
 
 
+def use_database(name: str) -> None:
+    """Point the default connection at another database of the same server."""
+    connection.close()
+    connection.settings_dict["NAME"] = name
+    cache.clear()
+
+
+def demo_database(national: str) -> str:
+    """The name of the demo's database next to the national one; made the first time (the
+    migrations and `manage.py demo`, about a minute)."""
+    if connection.vendor == "sqlite":
+        name = str(Path(national).with_stem(Path(national).stem + "_demo"))
+    else:
+        name = f"{national}_demo"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+            if cursor.fetchone() is None:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+    use_database(name)
+    if Territory._meta.db_table not in connection.introspection.table_names():
+        print(f"Base de la démo seule : {name}, faite une fois (migrations et démo)…")
+        call_command("migrate", verbosity=0)
+        call_command("demo", stdout=io.StringIO())
+    use_database(national)
+    return name
+
+
+def measure(names: dict) -> dict:
+    """What each page costs in the database the connection points at: {(reader, what): …}."""
+    users = get_user_model().objects.in_bulk(READERS, field_name="username")
+    clients = {}
+    for who in READERS:
+        clients[who] = Client()
+        clients[who].force_login(users[who])
+    results = {}
+    for who, label, url in PAGES:
+        if label == "export CSV":
+            results[who, "CSV : premier octet"] = first_byte(clients[who], url.format(**names))
+        results[who, label] = read(clients[who], url.format(**names))
+    tokens = {who: ApiToken.issue(users[who], "make bench") for who in READERS}
+    try:
+        for who, label, url in API_PAGES:
+            client = Client(HTTP_AUTHORIZATION=f"Bearer {tokens[who][1]}")
+            results[who, label] = read(client, url.format(**names))
+    finally:
+        for token, _raw in tokens.values():
+            token.delete()
+    return results
+
+
+def names_in(territory: str) -> dict:
+    """The addresses' blanks in the database the connection points at."""
+    ids = Project.objects.order_by("pk").values_list("pk", flat=True)
+    count = ids.count()
+    deep = ids[max(0, min(count // 2, count - 21))]  # a full page of 20 after it
+    return {
+        "territory": territory,
+        "project": Project.objects.filter(territory__code=territory).order_by("pk").first().pk,
+        "deep": base64.urlsafe_b64encode(str(deep).encode()).decode().rstrip("="),
+    }
+
+
 def main() -> None:
     if not Territory.objects.filter(code=NATIONAL).exists():
         print("Pas de jeu de données national dans cette base : `make demo-national` d'abord.")
         sys.exit(0)
     setup_test_environment(debug=False)
     settings.ALLOWED_HOSTS = ["testserver"]
-    users = get_user_model().objects.in_bulk(["coordination", "national"], field_name="username")
-    demo, national = Client(), Client()
-    demo.force_login(users["coordination"])
-    national.force_login(users["national"])
-    names = {
-        "national": NATIONAL,
-        "demo_project": Project.objects.filter(territory__code="ti-0052").first().pk,
-        "national_project": Project.objects.filter(territory__code=NATIONAL).first().pk,
-    }
-    counts = Project.objects.filter(territory__code__startswith="ti-2").count()
-    print(f"Taille nationale : {counts} projets ; démo : 17 projets (Chaumont-Langres).")
+    national_db = connection.settings_dict["NAME"]
+    demo_db = demo_database(national_db)
+    sizes = {}
+    use_database(demo_db)
+    sizes["demo"] = Project.objects.count()
+    demo = measure(names_in(DEMO_TERRITORY))
+    use_database(national_db)
+    sizes["national"] = Project.objects.count()
+    national = measure(names_in(NATIONAL))
     print(
-        f"{'page':<20} {'requêtes':>13} {'médiane (ms)':>21} {'taille (ko)':>21} "
+        f"Base de la démo ({demo_db}) : {sizes['demo']} projets ; "
+        f"base nationale ({national_db}) : {sizes['national']} projets."
+    )
+    print(
+        f"{'page':<34} {'requêtes':>13} {'médiane (ms)':>21} {'taille (ko)':>21} "
         f"{'rapport temps':>14} {'1re lecture (ms)':>21}"
     )
-    for label, demo_url, national_url in PAGES:
-        if label == "export CSV":
-            a, b = first_byte(demo, demo_url), first_byte(national, national_url)
-            print(f"{'CSV : premier octet':<20} {'':>13} {a:>9.0f} → {b:<9.0f}")
-        line(
-            label,
-            read(demo, demo_url.format(**names)),
-            read(national, national_url.format(**names)),
-        )
-    tokens = {who: ApiToken.issue(user, "make bench") for who, user in users.items()}
-    try:
-        demo_api, national_api = (
-            Client(HTTP_AUTHORIZATION=f"Bearer {tokens[who][1]}")
-            for who in ("coordination", "national")
-        )
-        deep = Project.objects.order_by("pk").values_list("pk", flat=True)[counts // 2]
-        names["deep"] = base64.urlsafe_b64encode(str(deep).encode()).decode().rstrip("=")
-        for label, demo_url, national_url in API_PAGES:
-            a = read(demo_api, demo_url.format(**names))
-            line(label, a, read(national_api, national_url.format(**names)))
-    finally:
-        for token, _raw in tokens.values():
-            token.delete()
+    for (who, label), a in demo.items():
+        b = national[who, label]
+        name = f"{who} : {label}"
+        if isinstance(a, float):  # a first byte
+            print(f"{name:<34} {'':>13} {a:>9.0f} → {b:<9.0f}")
+        else:
+            line(name, a, b)
 
 
 def line(label: str, a: tuple, b: tuple) -> None:
     print(
-        f"{label:<20} {a[0]:>6} → {b[0]:<5} {a[1]:>9.0f} → {b[1]:<9.0f} "
+        f"{label:<34} {a[0]:>6} → {b[0]:<5} {a[1]:>9.0f} → {b[1]:<9.0f} "
         f"{a[2] / 1000:>9.0f} → {b[2] / 1000:<9.0f} {b[1] / a[1]:>10.1f}× "
         f"{a[3]:>9.0f} → {b[3]:<9.0f}"
     )
