@@ -6,8 +6,8 @@ the national one (183 territories, 20 000 projects). Printed: queries, median ti
 size, the national/demo ratio and the first reading (cache empty).
 
 Two readers: the national reader (the national pages, a territory's list and a project: at
-demo size Chaumont-Langres and its first project, at national size the first territory of the
-national set and its first project) and the coordination of Chaumont-Langres, whose own pages
+demo size Chaumont-Langres and its first project decided in committee, at national size the
+first territory of the national set and its first such project) and the coordination of Chaumont-Langres, whose own pages
 must not feel the other 182 territories. The API reads pages of 20 projects, full in both
 databases (the national reader sees 20 projects of the demo). It writes nothing but the
 sessions and tokens of its readers (the tokens are deleted at the end), and the demo database
@@ -158,7 +158,12 @@ def names_in(territory: str) -> dict:
     deep = ids[max(0, min(count // 2, count - 21))]  # a full page of 20 after it
     return {
         "territory": territory,
-        "project": Project.objects.filter(territory__code=territory).order_by("pk").first().pk,
+        # A project that went through a committee's decision: its page shows the same panels
+        # in both databases.
+        "project": Project.objects.filter(territory__code=territory, agenda_items__decision__gt="")
+        .order_by("pk")
+        .first()
+        .pk,
         "deep": base64.urlsafe_b64encode(str(deep).encode()).decode().rstrip("="),
     }
 
