@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.template.base import Template
 from django.test import Client
 from django.utils import timezone
+from pytest_django.plugin import blocking_manager_key
 
 from committees.models import Committee, CommitteeMember
 from projects.models import Role, Stage
@@ -23,8 +24,7 @@ from .factories import (
 from .utils import use_tasks_backend
 
 
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def open_the_call() -> None:
     """The AMI Rebond industriel that the migrations seed, seeded here when the suite builds its
     schema from the models (`make test` runs with --nomigrations: the migrations are applied by
     the production-settings test and by the PostgreSQL run). It closed in March 2023: here it is
@@ -33,12 +33,32 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
     from projects.models import Call
 
+    if not Call.objects.exists():
+        import_module("projects.migrations.0005_ami_rebond_industriel").seed(apps, None)
+    for call in Call.objects.filter(title="AMI Rebond industriel"):
+        call.closes_on = timezone.localdate() + timedelta(days=90)
+        call.save()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        if not Call.objects.exists():
-            import_module("projects.migrations.0005_ami_rebond_industriel").seed(apps, None)
-        for call in Call.objects.filter(title="AMI Rebond industriel"):
-            call.closes_on = timezone.localdate() + timedelta(days=90)
-            call.save()
+        open_the_call()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """A test that commits (django_db(transaction=True)) ends by emptying every table, the
+    seeded call included: it is seeded again for the tests that come after it, whatever the
+    order the test processes receive them in."""
+    result = yield
+    marker = item.get_closest_marker("django_db")
+    emptied = marker is not None and marker.kwargs.get("transaction")
+    # The browser tests restore their whole database (the demo) themselves: serialized_rollback.
+    if emptied and not marker.kwargs.get("serialized_rollback") and nextitem is not None:
+        with item.config.stash[blocking_manager_key].unblock():
+            open_the_call()
+    return result
 
 
 @pytest.fixture(autouse=True)
