@@ -361,3 +361,19 @@ def sums_of(rows: list[PortfolioProject]) -> dict[int, dict]:
         sums[row.territory_id]["cost"] += row.total_cost
         sums[row.territory_id]["funding"] += row.funding_total
     return dict(sums)
+
+
+def by_territory_and_region(territories: list[Territory], sums: dict[int, dict]):
+    """The lines of a report of several territories: each territory (in the order given) with
+    its sums (sums_in_database or sums_of), and each region with its territories' sums and
+    their number, by region."""
+    nothing = {"count": 0, "cost": ZERO, "funding": ZERO}
+    by_territory = [{"territory": t, **sums.get(t.pk, nothing)} for t in territories]
+    by_region = {}
+    for line in sorted(by_territory, key=lambda line: line["territory"].region):
+        region = line["territory"].region
+        found = by_region.setdefault(region, {"region": region, "territories": 0, **nothing})
+        found["territories"] += 1
+        for key in nothing:
+            found[key] += line[key]
+    return by_territory, list(by_region.values())

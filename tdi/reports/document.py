@@ -40,7 +40,7 @@ from tdi.pdf import PdfBudgetExceeded, html_to_pdf, render_pdf
 from tdi.pdf_merge import Part, join, stamp
 
 from .charts import bar_chart, funder_chart_items
-from .data import ZERO, PortfolioProject, key_figures, portfolio, sums_of
+from .data import ZERO, PortfolioProject, by_territory_and_region, key_figures, portfolio, sums_of
 from .decisions import DecisionRow, ReserveRow, decisions_of, open_reserves_of
 from .scope import ReportScope
 
@@ -223,19 +223,7 @@ def portfolio_context(
         {"title": title, "svg": bar_chart(title, items, money=money)}
         for title, items, money in chart_data
     ]
-    sums = sums_of(rows)
-    nothing = {"count": 0, "cost": ZERO, "funding": ZERO}
-    by_territory = [
-        {"name": t.name, "region": t.region, **sums.get(t.pk, nothing)} for t in territories
-    ]
-    by_region = {}
-    for line in sorted(by_territory, key=lambda line: line["region"]):
-        region = by_region.setdefault(
-            line["region"], {"region": line["region"], "territories": 0, **nothing}
-        )
-        region["territories"] += 1
-        for key in ("count", "cost", "funding"):
-            region[key] += line[key]
+    by_territory, by_region = by_territory_and_region(territories, sums_of(rows))
     # The decisions of the period, counted by outcome: the national synthesis lists none.
     outcomes = defaultdict(int)
     for decision in period:
@@ -276,7 +264,7 @@ def portfolio_context(
         "charts": charts,
         "groups": groups,
         "by_territory": by_territory,
-        "by_region": list(by_region.values()),
+        "by_region": by_region,
         "funders": funders,
         "period_outcomes": sorted(outcomes.items(), key=lambda item: -item[1]),
         "sheets": ordered,

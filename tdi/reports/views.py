@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import mimetypes
 from datetime import date
-from decimal import Decimal
 
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -23,7 +22,7 @@ from tdi.pdf import pdf_response
 
 from . import document
 from .charts import figure_charts
-from .data import key_figures
+from .data import by_territory_and_region, key_figures
 from .document import file_name, filter_labels, render_portfolio_pdf
 from .scope import InvalidReport, ReportScope
 from .todo import todo_for
@@ -57,29 +56,11 @@ def figures_context(scope: ReportScope) -> dict:
 def summaries(scope: ReportScope, page_number) -> dict:
     """A report of several territories shows them summed up, by region and by territory (a
     page at a time), never every project of the country."""
-    sums = scope.sums()[1]
-    empty = {"count": 0, "cost": Decimal(0), "funding": Decimal(0)}
-    by_territory = [
-        {"territory": t, **sums.get(t.pk, empty)}
-        for t in sorted(scope.territories, key=lambda t: (t.region, t.name))
-    ]
-    by_region = {}
-    for line in by_territory:
-        region = by_region.setdefault(
-            line["territory"].region,
-            {
-                "region": line["territory"].region,
-                "territories": 0,
-                "count": 0,
-                "cost": Decimal(0),
-                "funding": Decimal(0),
-            },
-        )
-        region["territories"] += 1
-        for key in ("count", "cost", "funding"):
-            region[key] += line[key]
+    by_territory, by_region = by_territory_and_region(
+        sorted(scope.territories, key=lambda t: (t.region, t.name)), scope.sums()[1]
+    )
     page = Paginator(by_territory, TERRITORIES_PER_PAGE).get_page(page_number)
-    return {"by_region": list(by_region.values()), "territory_page": page}
+    return {"by_region": by_region, "territory_page": page}
 
 
 def status_of(scope: ReportScope) -> int:
