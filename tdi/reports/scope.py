@@ -61,6 +61,8 @@ class ReportScope:
     form: ReportFilterForm | None  # None for a scope rebuilt by a background job
     as_of: date | None = None
     filters: dict = field(default_factory=dict)  # portfolio() keyword arguments
+    # What sums() found, for the rest of the request (the figures, then the summaries).
+    found_sums: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> ReportScope:
@@ -69,7 +71,10 @@ class ReportScope:
         access = request.access
         territories, national = requested_territories(request)
         form = ReportFilterForm(
-            request.GET or None, territories=territories, national=access.reports_nationally
+            request.GET or None,
+            territories=territories,
+            national=access.reports_nationally,
+            everywhere=national,
         )
         scope = cls(access=access, territories=territories, national=national, form=form)
         if form.is_bound and form.is_valid():
@@ -151,6 +156,8 @@ class ReportScope:
         history row, whose id is part of the key; at national size the sums take 0.2 s of the
         database today and 0.5 s as of a past day, and a reader who comes back, or the next
         national reader, gets them at once."""
+        if self.found_sums is not None:
+            return self.found_sums
         access = self.access
         reader = (access.national, sorted(access.roles.items()), sorted(access.led))
         scope = "all" if self.national else [t.pk for t in self.territories]
@@ -160,6 +167,7 @@ class ReportScope:
         if found is None:
             found = sums_in_database(*self.sources())
             cache.set(key, found, timeout=SUMS_KEPT)
+        self.found_sums = found
         return found
 
     def sources(self) -> tuple[QuerySet, Q, QuerySet, QuerySet]:

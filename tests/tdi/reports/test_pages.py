@@ -231,6 +231,39 @@ def test_the_national_report_pages_its_territories(client_for, users):
     assert re.search(r"Bretagne</th><td class=\"num\">15</td>", first)
 
 
+def options(body: str, name: str) -> list[str]:
+    """The labels of a select's options, its empty choice left out."""
+    select = body.split(f'<select name="{name}"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'<option value="[^"]+"[^>]*>([^<]+)</option>', select)
+
+
+def test_the_filters_offer_the_organisations_of_the_report(client_for, territory, other_territory):
+    """The intercommunalities and funders a report may be filtered by are those its projects
+    name: in a territory's report, its own (a company funding its project included); in the
+    national one, every territory's, companies left out (a filter of their own territory)."""
+    kind = OrganisationFactory._meta.model.Kind
+    here, there, unused = (
+        OrganisationFactory(name=name, kind=kind.EPCI)
+        for name in ("CA de Chaumont", "CC de Commercy", "CC sans projet")
+    )
+    region = OrganisationFactory(name="Région Grand Est", kind=kind.REGION)
+    company = OrganisationFactory(name="Forges SA", kind=kind.COMPANY)
+    bank = OrganisationFactory(name="Banque des Territoires", kind=kind.PUBLIC_OPERATOR)
+    mine = ProjectFactory(territory=territory, epci=here)
+    FundingLineFactory(project=mine, funder=region)
+    FundingLineFactory(project=mine, funder=company)
+    theirs = ProjectFactory(territory=other_territory, epci=there)
+    FundingLineFactory(project=theirs, funder=bank)
+    assert unused.pk  # an intercommunality no project names
+
+    own = text(client_for("coordinator").get("/rapports/"))
+    assert options(own, "epci") == ["CA de Chaumont"]
+    assert sorted(options(own, "financeur")) == ["Forges SA", "Région Grand Est"]
+    national = text(client_for("admin").get("/rapports/?territoire=tous"))
+    assert sorted(options(national, "epci")) == ["CA de Chaumont", "CC de Commercy"]
+    assert sorted(options(national, "financeur")) == ["Banque des Territoires", "Région Grand Est"]
+
+
 def test_report_query_counts_do_not_grow(client_for, territory):
     client = client_for("member")
 

@@ -187,18 +187,23 @@ def test_as_of_yesterday_the_figures_are_those_before_the_changes(
 
 
 def test_the_sums_are_kept_until_the_data_changes(country, territory, other_territory, users):
-    """The national sums are added up once, then read from the cache, until a change writes
-    history: a new cost, or a funder's new name, shows at once."""
-    scope = ReportScope(
-        access=Access.of(users["admin"]),
-        territories=[territory, other_territory],
-        national=True,
-        form=None,
-    )
+    """The national sums are added up once, then read from the cache by the next requests,
+    until a change writes history: a new cost, or a funder's new name, shows at once. Within
+    a request (one scope), they are read once."""
+    access = Access.of(users["admin"])
 
     def summed() -> tuple[dict, int]:
+        scope = ReportScope(  # a request's
+            access=access,
+            territories=[territory, other_territory],
+            national=True,
+            form=None,
+        )
         with CaptureQueriesContext(connection) as queries:
             figures, _sums = scope.sums()
+        with CaptureQueriesContext(connection) as again:
+            assert scope.sums()[0] is figures
+        assert len(again) == 0
         return figures, len(queries)
 
     first, cold = summed()
