@@ -262,6 +262,12 @@ def test_the_filters_offer_the_organisations_of_the_report(client_for, territory
     national = text(client_for("admin").get("/rapports/?territoire=tous"))
     assert sorted(options(national, "epci")) == ["CA de Chaumont", "CC de Commercy"]
     assert sorted(options(national, "financeur")) == ["Banque des Territoires", "Région Grand Est"]
+    # Another territory's intercommunality is not a filter of this report: refused in French.
+    refused = client_for("coordinator").get(f"/rapports/?epci={there.pk}")
+    assert refused.status_code == 400
+    assert "Intercommunalité : Sélectionnez un choix valide" in text(refused)
+    chosen = text(client_for("coordinator").get(f"/rapports/?epci={here.pk}"))
+    assert f'<option value="{here.pk}" selected>CA de Chaumont</option>' in chosen
 
 
 def test_report_query_counts_do_not_grow(client_for, territory):
